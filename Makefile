@@ -1,0 +1,31 @@
+# Two commands for a fresh machine: `make demo` (the local end-to-end job) and `make test` (the test suite).
+# Each builds what it needs: the virtual env in .venv/, the Python packages, the JVM jars in .cache/jars/.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test lint bench clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 2; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+setup: $(STAMP)
+	$(BIN)/retail setup
+
+demo: setup
+	$(BIN)/retail demo
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+bench: setup
+	$(BIN)/python bench/generation.py
+
+clean:
+	rm -rf data .cache/spark

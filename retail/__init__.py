@@ -1,0 +1,1 @@
+"""Shared core of the retail platform: settings, pinned versions, JVM jars and the `retail` CLI."""

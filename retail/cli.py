@@ -1,0 +1,181 @@
+"""`retail`: one command for the whole platform. Each concern adds its own subcommand group."""
+
+from __future__ import annotations
+
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from retail import jars
+from retail.settings import ENVIRONMENTS, Settings, SettingsError, load_settings
+
+console = Console(stderr=False)
+err = Console(stderr=True)
+
+
+class Context:
+    """What every subcommand needs: the chosen environment, loaded once, lazily."""
+
+    def __init__(self, env: str | None) -> None:
+        self.env = env
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.env)
+        return self._settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.option("--env", type=click.Choice(ENVIRONMENTS), envvar="RETAIL_ENV", default="local", show_default=True,
+              help="Environment whose settings file (retail/environments/ENV.toml) to use. Also $RETAIL_ENV.")
+@click.pass_context
+def cli(ctx: click.Context, env: str) -> None:
+    """A Synapse-native retail data platform.
+
+    Ingest POS, e-commerce, supplier and feedback data; run bronze/silver/gold on Delta with Spark; serve a
+    dedicated SQL pool and a Power BI model. Everything also runs on this machine with embedded stand-ins.
+    """
+    ctx.obj = Context(env)
+
+
+@cli.command()
+@click.option("--force", is_flag=True, help="Fetch again even when the cache is current.")
+def setup(force: bool) -> None:
+    """Fetch the JVM jars (Delta, the Kafka source, a Kafka broker) from Maven Central into .cache/jars/."""
+    for name in jars.JAR_SETS:
+        fresh = force or not jars.is_current(name)
+        with console.status(f"Resolving the {name} jars with Maven ..."):
+            found = jars.fetch(name, force=force)
+        state = "fetched" if fresh else "already current"
+        console.print(f"[green]✓[/] {name} jars {state}: {len(found)} in {jars.jar_dir(name)}")
+
+
+@cli.group()
+def config() -> None:
+    """Inspect environment settings."""
+
+
+@config.command("show")
+@click.pass_obj
+def config_show(obj: Context) -> None:
+    """Print the validated settings of the environment (secrets appear only as references)."""
+    console.print_json(obj.settings.model_dump_json(exclude_none=True))
+
+
+@config.command("check")
+def config_check() -> None:
+    """Validate every environment file; exit 2 if any is invalid."""
+    failed = False
+    for env in ENVIRONMENTS:
+        try:
+            load_settings(env)
+            console.print(f"[green]✓[/] {env}")
+        except SettingsError as error:
+            failed = True
+            err.print(f"[red]✗[/] {error}")
+    sys.exit(2 if failed else 0)
+
+
+def _parse_defects(values: tuple[str, ...]) -> dict[str, float]:
+    out = {}
+    for value in values:
+        name, _, rate = value.partition("=")
+        try:
+            out[name] = float(rate)
+        except ValueError:
+            raise click.BadParameter(f"{value!r}: expected NAME=RATE, e.g. duplicate=0.01") from None
+    return out
+
+
+@cli.command()
+@click.option("--scale", type=click.Choice(["tiny", "demo", "bench"]), default="demo", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same bytes.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder. Default: the environment's landing folder.")
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None, help="First business day (2026-01-05).")
+@click.option("--days", type=click.IntRange(1, 3660), default=None, help="Override the scale's number of days.")
+@click.option("--defect-scale", type=click.FloatRange(0, 100), default=1.0, show_default=True,
+              help="Multiply every default defect rate.")
+@click.option("--defect", "defects", multiple=True, metavar="NAME=RATE", help="Set one defect rate exactly.")
+@click.pass_obj
+def generate(obj: Context, scale: str, seed: int, out: Path | None, start: date | None, days: int | None,
+             defect_scale: float, defects: tuple[str, ...]) -> None:
+    """Generate the synthetic source systems' deliveries, with injected defects and a manifest."""
+    run_generation(obj, scale, seed, out, start.date() if start else None, days, defect_scale,
+                   _parse_defects(defects))
+
+
+def run_generation(obj: Context, scale: str, seed: int, out: Path | None, start: date | None, days: int | None,
+                   defect_scale: float, defects: dict[str, float]) -> dict:
+    from pipelines.sources.defects import DefectRates
+    from pipelines.sources.generate import DEFAULT_START
+    from pipelines.sources.generate import generate as run
+    from pipelines.sources.scales import SCALES
+
+    target = out or obj.settings.local_path(obj.settings.lake.landing)
+    try:
+        rates = DefectRates.scaled(defect_scale, defects)
+    except ValueError as error:
+        raise click.BadParameter(str(error)) from None
+    total = days or SCALES[scale].days
+    started = time.perf_counter()
+    with Progress(TextColumn("[bold]generate[/] {task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(scale, total=total)
+        result = run(target, scale, seed=seed, start=start or DEFAULT_START, rates=rates, days=days,
+                     progress=lambda label: bar.update(task, advance=1, description=f"{scale} {label}"))
+    seconds = time.perf_counter() - started
+    _print_generation(result.manifest, target, seconds, result.sales_lines)
+    return result.manifest
+
+
+def _print_generation(manifest: dict, out: Path, seconds: float, sales_lines: int) -> None:
+    table = Table(title=f"Source deliveries in {out}", title_justify="left")
+    table.add_column("source")
+    table.add_column("files / tables", justify="right")
+    table.add_column("records", justify="right")
+    for name, counts in manifest["sources"].items():
+        if name == "all":
+            continue
+        table.add_row(name, str(counts.get("files", counts.get("tables", 0))), f"{counts.get('lines', 0):,}")
+    console.print(table)
+    defects = Table(title="Injected defects (details in manifest.json)", title_justify="left")
+    defects.add_column("defect")
+    defects.add_column("count", justify="right")
+    defects.add_column("expected handling")
+    for name, info in manifest["defects"].items():
+        defects.add_row(name, str(info["count"]), info["expected"])
+    console.print(defects)
+    console.print(f"{sales_lines:,} sales lines in {seconds:.1f} s ({sales_lines / seconds:,.0f} lines/s); "
+                  f"{len(manifest['late_reference'])} products whose master data arrives a day after their first sale")
+
+
+@cli.command()
+@click.option("--scale", type=click.Choice(["tiny", "demo", "bench"]), default="demo", show_default=True)
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.pass_obj
+def demo(obj: Context, scale: str, seed: int) -> None:
+    """The local end-to-end run (what `make demo` does): generate the sources, then each platform stage."""
+    console.rule("[bold]1. Source systems")
+    run_generation(obj, scale, seed, None, None, None, 1.0, {})
+    landing = obj.settings.local_path(obj.settings.lake.landing)
+    console.print(f"\nThe sources are in [bold]{landing}[/]; manifest: {landing / 'manifest.json'}")
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except SettingsError as error:
+        err.print(f"[red]settings error[/]\n{error}")
+        sys.exit(2)
+    except jars.JarFetchError as error:
+        err.print(f"[red]jar error[/] {error}")
+        sys.exit(2)

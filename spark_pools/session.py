@@ -1,0 +1,85 @@
+"""The one Spark session every job uses.
+
+Locally: `local[*]` with Delta Lake's SQL extension and catalog, the Kafka source on the classpath, a few
+shuffle partitions, driver memory sized for the machine and the UI off. On a Synapse pool the pool already
+owns the session (its jars, memory, catalog): we take it as it is and only apply the environment's
+session-level confs.
+"""
+
+from __future__ import annotations
+
+import os
+
+import psutil
+from pyspark.sql import SparkSession
+
+from retail.jars import jars
+from retail.paths import cache_dir
+from retail.settings import Settings
+from retail.versions import SPARK_PACKAGES
+
+DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
+DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
+KAFKA_SOURCE_CLASS = "org.apache.spark.sql.kafka010.KafkaSourceProvider"
+
+
+class NoPoolSessionError(RuntimeError):
+    """A Synapse environment was asked for a session where no Synapse pool session exists."""
+
+
+def auto_driver_memory(total_bytes: int | None = None) -> str:
+    """A third of the machine's memory, between 1 and 12 GiB: room for Python, the broker and DuckDB beside it."""
+    total = total_bytes if total_bytes is not None else psutil.virtual_memory().total
+    gib = max(1, min(12, total // 3 // 2**30))
+    return f"{gib}g"
+
+
+def local_conf(settings: Settings) -> dict[str, str]:
+    """The confs a local session starts with; everything here is decided before the JVM starts."""
+    spark = settings.spark
+    state = cache_dir() / "spark"
+    conf = {
+        "spark.master": spark.master,
+        "spark.app.name": f"retail-{settings.name}",
+        "spark.driver.memory": auto_driver_memory() if spark.driver_memory == "auto" else spark.driver_memory,
+        "spark.sql.extensions": DELTA_EXTENSION,
+        "spark.sql.catalog.spark_catalog": DELTA_CATALOG,
+        "spark.sql.shuffle.partitions": str(spark.shuffle_partitions),
+        "spark.default.parallelism": str(spark.shuffle_partitions),
+        "spark.sql.session.timeZone": "UTC",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.warehouse.dir": str(state / "warehouse"),
+        "spark.driver.extraJavaOptions": f"-Dderby.system.home={state / 'derby'}",
+        "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        "spark.sql.adaptive.enabled": "true",
+    }
+    if os.environ.get("RETAIL_SPARK_JARS") == "packages":
+        # Fallback for machines without Maven: Spark resolves the same coordinates through Ivy at start-up.
+        conf["spark.jars.packages"] = ",".join(SPARK_PACKAGES)
+        conf["spark.jars.ivy"] = str(cache_dir() / "ivy")
+    else:
+        conf["spark.jars"] = ",".join(str(j) for j in jars("spark"))
+    return conf
+
+
+def get_spark(settings: Settings) -> SparkSession:
+    """The session for this environment: a configured local one, or the Synapse pool's own."""
+    if settings.is_local:
+        session = SparkSession.getActiveSession()
+        if session is None:
+            builder = SparkSession.builder
+            for key, value in local_conf(settings).items():
+                builder = builder.config(key, value)
+            session = builder.getOrCreate()
+            session.sparkContext.setLogLevel("WARN")
+    else:
+        session = SparkSession.getActiveSession()
+        if session is None:
+            raise NoPoolSessionError(
+                f"environment {settings.name} runs on the Synapse Spark pool {settings.spark.pool!r}; "
+                "no pool session is active in this process (use the local environment on a laptop)"
+            )
+    for key, value in settings.spark.session_conf.items():
+        session.conf.set(key, value)
+    return session

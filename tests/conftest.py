@@ -1,0 +1,29 @@
+"""Shared fixtures: generated sources at `tiny` scale, made once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.sources.defects import DefectRates
+from pipelines.sources.generate import GenerationResult, generate
+
+# Twenty times the default rates: every defect type shows up even in a tiny world.
+DEFECTIVE = DefectRates.scaled(20)
+
+
+@pytest.fixture(scope="session")
+def defective_sources(tmp_path_factory: pytest.TempPathFactory) -> GenerationResult:
+    return generate(tmp_path_factory.mktemp("defective"), "tiny", seed=11, rates=DEFECTIVE, days=10)
+
+
+@pytest.fixture(scope="session")
+def clean_sources(tmp_path_factory: pytest.TempPathFactory) -> GenerationResult:
+    """Four weeks with no defects at all, for shape and consistency checks."""
+    return generate(tmp_path_factory.mktemp("clean"), "tiny", seed=3, rates=DefectRates.scaled(0), days=28)
+
+
+@pytest.fixture
+def project_root() -> Path:
+    return Path(__file__).resolve().parents[1]

@@ -1,0 +1,55 @@
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from retail.cli import cli
+
+
+def test_help_lists_the_commands() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for command in ("setup", "config", "generate", "demo"):
+        assert command in result.output
+
+
+def test_generate_writes_sources_and_reports_them(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["generate", "--scale", "tiny", "--days", "3", "--seed", "4", "--out",
+                                      str(tmp_path), "--defect-scale", "5", "--defect", "schema_drift=1"])
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["generator"]["seed"] == 4
+    assert manifest["defects"]["schema_drift"]["count"] == manifest["sources"]["pos_sales"]["files"]
+    assert "pos_sales" in result.output and "sales lines in" in result.output
+
+
+def test_bad_defect_option_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["generate", "--scale", "tiny", "--out", str(tmp_path), "--defect", "dup"])
+    assert result.exit_code == 2
+    assert "expected NAME=RATE" in result.output
+    result = CliRunner().invoke(cli, ["generate", "--scale", "tiny", "--out", str(tmp_path), "--defect", "typo=0.1"])
+    assert result.exit_code == 2
+    assert "unknown defect type 'typo'" in result.output
+
+
+def test_config_check_and_show() -> None:
+    result = CliRunner().invoke(cli, ["config", "check"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(cli, ["--env", "prod", "config", "show"])
+    assert result.exit_code == 0
+    shown = json.loads(result.output)
+    assert shown["environment"]["name"] == "prod"
+    assert shown["secrets"]["pii_hash_key"] == {"key_vault_secret": "pii-hash-key"}
+
+
+def test_demo_generates_into_the_landing_folder(tmp_path: Path, monkeypatch) -> None:
+    settings_dir = tmp_path / "settings"
+    settings_dir.mkdir()
+    local = (Path(__file__).resolve().parents[2] / "retail" / "environments" / "local.toml").read_text()
+    landing = tmp_path / "landing"
+    (settings_dir / "local.toml").write_text(local.replace('landing = "data/landing"', f'landing = "{landing}"'))
+    monkeypatch.setenv("RETAIL_SETTINGS_DIR", str(settings_dir))
+    result = CliRunner().invoke(cli, ["demo", "--scale", "tiny"])
+    assert result.exit_code == 0, result.output
+    assert (landing / "manifest.json").exists()
+    assert len(list((landing / "pos").rglob("*.csv"))) >= 21

@@ -1,0 +1,86 @@
+"""The session factory, for real: a local JVM with Delta and the Kafka source."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from retail.settings import load_settings
+from spark_pools.session import KAFKA_SOURCE_CLASS, NoPoolSessionError, auto_driver_memory, get_spark, local_conf
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def spark() -> SparkSession:
+    return get_spark(load_settings("local"))
+
+
+def test_delta_table_round_trip(spark: SparkSession, tmp_path: Path) -> None:
+    path = str(tmp_path / "orders")
+    spark.createDataFrame([(1, "S001", 2.5), (2, "S002", 4.0)], "id int, store string, amount double") \
+        .write.format("delta").save(path)
+    spark.createDataFrame([(3, "S001", 1.5)], "id int, store string, amount double") \
+        .write.format("delta").mode("append").save(path)
+    back = spark.read.format("delta").load(path)
+    assert sorted(r.id for r in back.collect()) == [1, 2, 3]
+    history = spark.sql(f"DESCRIBE HISTORY delta.`{path}`").collect()
+    assert [h.operation for h in sorted(history, key=lambda h: h.version)] == ["WRITE", "WRITE"]
+    assert spark.read.format("delta").option("versionAsOf", 0).load(path).count() == 2
+
+
+def test_kafka_source_is_on_the_classpath(spark: SparkSession) -> None:
+    jvm = spark.sparkContext._jvm
+    loader = jvm.Thread.currentThread().getContextClassLoader()
+    assert jvm.java.lang.Class.forName(KAFKA_SOURCE_CLASS, True, loader).getName() == KAFKA_SOURCE_CLASS
+    # The data source resolves by its short name, as the streaming job will use it.
+    lookup = jvm.org.apache.spark.sql.execution.datasources.DataSource.lookupDataSource("kafka", spark._jsparkSession
+                                                                                         .sessionState().conf())
+    assert lookup.getName() == KAFKA_SOURCE_CLASS
+
+
+def test_local_session_is_configured_for_this_machine(spark: SparkSession) -> None:
+    conf = spark.sparkContext.getConf()
+    assert conf.get("spark.master") == "local[*]"
+    assert conf.get("spark.ui.enabled") == "false"
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "8"
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+    assert "DeltaSparkSessionExtension" in spark.conf.get("spark.sql.extensions")
+    assert conf.get("spark.driver.memory") == auto_driver_memory()
+
+
+def test_get_spark_returns_the_same_session(spark: SparkSession) -> None:
+    assert get_spark(load_settings("local")) is spark
+
+
+def test_on_a_pool_the_session_is_taken_as_it_is(spark: SparkSession) -> None:
+    """A Synapse environment applies only its session-level confs to the pool's session."""
+    jars_before = spark.sparkContext.getConf().get("spark.jars")
+    pool_session = get_spark(load_settings("dev"))
+    assert pool_session is spark
+    assert spark.conf.get("spark.microsoft.delta.optimizeWrite.enabled") == "true"
+    assert spark.sparkContext.getConf().get("spark.jars") == jars_before
+    spark.conf.unset("spark.microsoft.delta.optimizeWrite.enabled")
+    spark.conf.unset("spark.microsoft.delta.optimizeWrite.binSize")
+
+
+def test_a_synapse_environment_without_a_pool_session_fails_clearly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(SparkSession, "getActiveSession", staticmethod(lambda: None))
+    with pytest.raises(NoPoolSessionError, match="Synapse Spark pool 'sparkretail'"):
+        get_spark(load_settings("dev"))
+
+
+def test_driver_memory_is_a_share_of_the_machine() -> None:
+    gib = 2**30
+    assert auto_driver_memory(24 * gib) == "8g"
+    assert auto_driver_memory(2 * gib) == "1g"
+    assert auto_driver_memory(128 * gib) == "12g"
+
+
+def test_without_maven_spark_resolves_the_packages_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETAIL_SPARK_JARS", "packages")
+    conf = local_conf(load_settings("local"))
+    assert "spark.jars" not in conf
+    assert "io.delta:delta-spark_2.12:3.2.1" in conf["spark.jars.packages"]

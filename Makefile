@@ -26,6 +26,7 @@ test: setup
 
 bench: setup
 	$(BIN)/python bench/generation.py
+	$(BIN)/python bench/medallion.py
 
 clean:
 	rm -rf data .cache/spark

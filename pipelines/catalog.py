@@ -34,6 +34,19 @@ class Source:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def landed_path(self) -> str:
+        """Where the delivery sits in the landing zone as files: database tables are copied out as CSV
+        extracts (what the pipeline's Copy activity does), files are taken as they come."""
+        if self.format != "sqlite":
+            return self.path
+        table = self.path.split("#", 1)[1]
+        return f"supplier/extract/{table}/{{date}}/{table}_{{yyyymmdd}}.csv"
+
+    @property
+    def landed_format(self) -> str:
+        return "csv" if self.format == "sqlite" else self.format
+
 
 def _cols(*specs: str) -> tuple[Column, ...]:
     """`name:type`, with a trailing `!` for mandatory and `*` for PII."""
@@ -157,6 +170,7 @@ CUSTOMERS = Source(
 )
 
 SUPPLIER_DB = "supplier/supplier.db"
+ONLINE_STORE_CODE = "W001"  # the online fulfilment centre: e-commerce orders ship from its stock
 
 SUPPLIERS = Source(
     name="suppliers",

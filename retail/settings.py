@@ -91,6 +91,9 @@ class SparkSettings(_Strict):
     driver_memory: Annotated[str, Field(pattern=r"^(auto|\d+[mg])$")] = "auto"
     shuffle_partitions: Annotated[int, Field(ge=1, le=10_000)] = 8
     pool: Name | None = None
+    # Independent tables (bronze sources, silver entities of one level, gold marts) are written by this many
+    # concurrent Spark jobs: on small data a job is mostly fixed latency, and a pool has cores to spare.
+    parallel_jobs: Annotated[int, Field(ge=1, le=32)] = 4
     session_conf: dict[str, str] = Field(default_factory=dict)
 
 

@@ -52,6 +52,8 @@ def local_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.warehouse.dir": str(state / "warehouse"),
         "spark.driver.extraJavaOptions": f"-Dderby.system.home={state / 'derby'}",
         "spark.databricks.delta.schema.autoMerge.enabled": "false",
+        # Delta rebuilds a table's state from its log with this many tasks; the default (50) is for clusters.
+        "spark.databricks.delta.snapshotPartitions": "2",
         "spark.sql.adaptive.enabled": "true",
     }
     if os.environ.get("RETAIL_SPARK_JARS") == "packages":

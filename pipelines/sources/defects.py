@@ -18,7 +18,7 @@ import numpy as np
 class DefectType:
     name: str
     effect: str
-    expected: str  # quarantine | raw_reject | deduplicate | rescue | accept_late
+    expected: str  # quarantine | raw_reject | deduplicate | rescue | accept_late | unknown_member
     default_rate: float
 
 
@@ -29,7 +29,8 @@ DEFECT_TYPES: dict[str, DefectType] = {
         DefectType("malformed", "a line cut short: too few CSV fields, or truncated JSON", "raw_reject", 0.001),
         DefectType("wrong_type", "a number field holding text such as 'two' or '12,99'", "quarantine", 0.001),
         DefectType("out_of_range", "a negative or absurd quantity, price, count or rating", "quarantine", 0.002),
-        DefectType("unknown_code", "a store or product code no master data knows", "quarantine", 0.001),
+        # Kept, flagged with a warning, and keyed to the unknown member (-1) in gold until the code arrives.
+        DefectType("unknown_code", "a store or product code no master data knows", "unknown_member", 0.001),
         DefectType("future_timestamp", "an event time more than a year after its delivery", "quarantine", 0.001),
         DefectType("missing_mandatory", "a mandatory field left empty", "quarantine", 0.001),
         DefectType("invalid_utf8", "bytes that are not UTF-8 inside a text field", "raw_reject", 0.0005),

@@ -25,7 +25,7 @@ from pipelines.sources.writers import Batch, DefectFields, write_csv, write_json
 
 DEFAULT_START = date(2026, 1, 5)
 MANIFEST = "manifest.json"
-OUTPUT_FOLDERS = ("reference", "pos", "ecommerce", "inventory", "feedback", "supplier")
+OUTPUT_FOLDERS = ("reference", "pos", "ecommerce", "inventory", "feedback", "supplier", "_control")
 PAYMENTS = ("card", "card", "card", "card", "card", "card", "card", "cash", "cash", "mobile")
 COMMENTS = {
     1: ("Terrible, arrived broken.", "Would not buy again", "Stopped working after two days"),

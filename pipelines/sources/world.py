@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 import numpy as np
 
+from pipelines.catalog import ONLINE_STORE_CODE
 from pipelines.sources.scales import Scale
 
 REGIONS = ("North", "South", "East", "West", "Central")
@@ -115,7 +116,7 @@ def _stores(scale: Scale, rng: np.random.Generator) -> Stores:
     n = scale.stores
     regions = [REGIONS[i % len(REGIONS)] for i in range(n)]
     cities = [CITIES[r][int(rng.integers(len(CITIES[r])))] for r in regions]
-    codes = [f"S{i + 1:03d}" for i in range(n)] + ["W001"]
+    codes = [*(f"S{i + 1:03d}" for i in range(n)), ONLINE_STORE_CODE]
     names = [f"{c} {('High Street', 'Retail Park', 'Centre', 'Market')[i % 4]}" for i, c in enumerate(cities)]
     opened = [date(2010, 1, 1) + timedelta(days=int(rng.integers(0, 4000))) for _ in range(n)]
     area = np.round(rng.lognormal(7.0, 0.45, n)).astype(int)

@@ -1,0 +1,174 @@
+"""Land one source's new files into its bronze Delta table.
+
+Every line of every new file ends in exactly one place: a bronze row (all contract columns as the text
+received, columns the contract does not know in `_rescued_data`), or a row of `bronze/_rejects` with the raw
+text and the reason (broken CSV line, invalid UTF-8, broken JSON). A file already landed (same path, size and
+modification time, per the `_ops/bronze_files` registry) is skipped, so landing twice adds nothing.
+
+No Python runs per row: parsing is Spark SQL (`from_csv`, `from_json`), so it scales out on a pool.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from pipelines.catalog import Source
+from retail.settings import Settings
+from spark_pools import lake
+from spark_pools.ops import Metrics, measured
+from spark_pools.parallel import run_all
+
+MAX_EXTRA_COLUMNS = 16  # columns a CSV file may carry beyond its contract before the load fails loudly
+REJECTS = "_rejects"
+REGISTRY = "bronze_files"
+REJECT_SCHEMA = ("source string, _source_file string, raw_text string, raw_base64 string, reason string, "
+                 "_delivery_date date, _ingest_ts timestamp, _load_id string")
+REGISTRY_SCHEMA = "source string, file string, size long, modified long, _load_id string, landed_ts timestamp"
+
+
+class SchemaDriftError(RuntimeError):
+    """A file carries more unknown columns than bronze can rescue; it is not landed at all."""
+
+
+def pattern(source: Source, delivery: date | None) -> str:
+    """The glob of a source's files for one delivery date, or for every date."""
+    if delivery is None:
+        return source.landed_path.replace("{date}", "*").replace("{yyyymmdd}", "*").replace("{store}", "*")
+    return source.landed_path.format(date=delivery.isoformat(), yyyymmdd=delivery.strftime("%Y%m%d"), store="*")
+
+
+def land_sources(spark: SparkSession, settings: Settings, sources: list[Source], delivery: date | None,
+                 load_id: str, up_to: bool = False) -> list[Metrics]:
+    """Land the new files of each source: those of one delivery date, or with `up_to` every delivery up to
+    that date (every delivery when the date is None). One metrics row per source."""
+    root = lake.landing(settings)
+    registry_path = lake.table_path(settings, "_ops", REGISTRY)
+    registry = lake.read_or_empty(spark, registry_path, REGISTRY_SCHEMA)
+    known = {(r.source, r.file, r.size, r.modified)
+             for r in registry.select("source", "file", "size", "modified").collect()}
+
+    def one(source: Source) -> tuple[Metrics, DataFrame | None, list[tuple]]:
+        with measured("bronze", source.name) as metrics:
+            depth = source.landed_path.count("/") + 1
+            found = lake.hadoop_files(spark, f"{root}/{pattern(source, None if up_to else delivery)}")
+            if up_to and delivery is not None:
+                found = [f for f in found if _delivered_by(f[0], delivery)]
+            new = [(p, size, mod) for p, size, mod in found
+                   if (source.name, _relative(p, depth), size, mod) not in known]
+            if not new:
+                return metrics, None, []
+            rejected = _land(spark, settings, source, [p for p, _, _ in new], depth, load_id, metrics)
+        return metrics, rejected, [(source.name, _relative(p, depth), size, mod, load_id) for p, size, mod in new]
+
+    outcomes = run_all([lambda s=s: one(s) for s in sources], settings.spark.parallel_jobs)
+    results = [m for m, _, _ in outcomes]
+    rejects = [r for _, r, _ in outcomes if r is not None]
+    landed_files = [f for _, _, files in outcomes for f in files]
+    if rejects:
+        union = rejects[0]
+        for frame in rejects[1:]:
+            union = union.unionByName(frame)
+        union.write.format("delta").mode("append").save(lake.table_path(settings, "bronze", REJECTS))
+    if landed_files:
+        spark.createDataFrame(landed_files, "source string, file string, size long, modified long, _load_id string") \
+            .withColumn("landed_ts", F.current_timestamp()).write.format("delta").mode("append").save(registry_path)
+    return results
+
+
+def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[str], depth: int, load_id: str,
+          metrics: Metrics) -> DataFrame:
+    """Append the good rows; return the rejects (few, already computed) for one shared write."""
+    lines = (spark.read.text(paths)
+             .select("value", F.array_join(F.slice(F.split(F.col("_metadata.file_path"), "/"), -depth, depth), "/")
+                     .alias("_source_file")))
+    parsed = _parse_csv(source, lines) if source.landed_format == "csv" else _parse_json(source, lines)
+    parsed = parsed.withColumns({
+        "_delivery_date": F.to_date(F.regexp_extract("_source_file", r"(\d{8})\.\w+$", 1), "yyyyMMdd"),
+        "_ingest_ts": F.current_timestamp(),
+        "_load_id": F.lit(load_id),
+    }).persist()
+    try:
+        good = parsed.where(F.col("_reason").isNull()).select(
+            *[F.col(c) for c in source.column_names], "_rescued_data", F.lit(source.system).alias("_source_system"),
+            "_source_file", "_delivery_date", "_ingest_ts", "_load_id")
+        bad = parsed.where(F.col("_reason").isNotNull()).select(
+            F.lit(source.name).alias("source"), "_source_file",
+            F.decode(F.col("value").cast("binary"), "UTF-8").alias("raw_text"),
+            F.base64(F.col("value").cast("binary")).alias("raw_base64"), F.col("_reason").alias("reason"),
+            "_delivery_date", "_ingest_ts", "_load_id")
+        counts = {r["ok"]: r["n"] for r in parsed.groupBy(F.col("_reason").isNull().alias("ok"))
+                  .agg(F.count(F.lit(1)).alias("n")).collect()}
+        good.write.format("delta").mode("append").save(lake.table_path(settings, "bronze", source.name))
+        rejected = spark.createDataFrame(bad.collect(), REJECT_SCHEMA)
+    finally:
+        parsed.unpersist()
+    metrics.rows_written, metrics.rows_rejected = counts.get(True, 0), counts.get(False, 0)
+    # What was read is counted from the files themselves, independently of the parse above.
+    headers = len(paths) if source.landed_format == "csv" else 0
+    metrics.rows_read = spark.read.text(paths).where(F.col("value") != "").count() - headers
+    return rejected
+
+
+def _delivered_by(path: str, delivery: date) -> bool:
+    """A file's delivery date is the yyyymmdd in its name; files without one (stores.csv) always qualify."""
+    match = re.search(r"(\d{8})\.\w+$", path)
+    return match is None or match.group(1) <= delivery.strftime("%Y%m%d")
+
+
+def _relative(path: str, depth: int) -> str:
+    return "/".join(path.split("/")[-depth:])
+
+
+def _valid_utf8(value: Column) -> Column:
+    """Spark keeps a line's bytes as read; decoding them through Java shows whether they were UTF-8."""
+    return F.decode(value.cast("binary"), "UTF-8") == value
+
+
+def _parse_csv(source: Source, lines: DataFrame) -> DataFrame:
+    """One record per line. The header line of each file names its columns; contract columns are matched by
+    name, so reordered columns are fine and extra ones are rescued."""
+    first = source.column_names[0]
+    is_header = F.col("value").startswith(f"{first},") | (F.col("value") == first)
+    headers = (lines.where(is_header).select("_source_file", F.split("value", ",").alias("_header"))
+               .dropDuplicates(["_source_file"]))
+    widest = headers.agg(F.max(F.size("_header"))).first()[0] or 0
+    if widest > len(source.column_names) + MAX_EXTRA_COLUMNS:
+        raise SchemaDriftError(f"{source.name}: a file has {widest} columns; the contract knows "
+                               f"{len(source.column_names)} and bronze rescues at most {MAX_EXTRA_COLUMNS} more")
+    width = len(source.column_names) + MAX_EXTRA_COLUMNS
+    raw_schema = ", ".join(f"c{i} string" for i in range(width))
+    data = lines.where(~is_header & (F.col("value") != "")).join(F.broadcast(headers), "_source_file", "left")
+    tokens = F.size(F.split(F.regexp_replace("value", '"[^"]*"', ""), ",", -1))
+    reason = (F.when(~_valid_utf8(F.col("value")), F.lit("invalid UTF-8"))
+              .when(F.col("_header").isNull(), F.lit("no header line in the file"))
+              .when(tokens != F.size("_header"),
+                    F.format_string("malformed CSV line: %d fields, the header has %d", tokens, F.size("_header"))))
+    fields = F.array(*[F.col("_f")[f"c{i}"] for i in range(width)])
+    data = data.withColumns({"_reason": reason, "_f": F.from_csv("value", raw_schema, {"mode": "PERMISSIVE"})})
+    data = data.withColumn("_values", fields)
+    # array_position is 0 for a contract column the file lacks; element_at(..., 0) would fail, so guard it.
+    columns = [F.when(F.array_position("_header", name) > 0,
+                      F.element_at("_values", F.array_position("_header", name).cast("int"))).alias(name)
+               for name in source.column_names]
+    extra = F.filter(F.arrays_zip(F.col("_header").alias("k"), F.slice("_values", 1, F.size("_header")).alias("v")),
+                     lambda e: ~F.array_contains(F.lit(list(source.column_names)), e["k"]))
+    rescued = F.when(F.size(extra) > 0, F.to_json(F.map_from_entries(extra)))
+    return data.select("value", "_source_file", "_reason", *columns, rescued.alias("_rescued_data"))
+
+
+def _parse_json(source: Source, lines: DataFrame) -> DataFrame:
+    """One JSON document per line; top-level fields are kept as their raw JSON text."""
+    doc = F.from_json("value", "map<string,string>")
+    data = lines.where(F.col("value") != "").withColumn("_m", doc)
+    reason = (F.when(~_valid_utf8(F.col("value")), F.lit("invalid UTF-8"))
+              .when(F.col("_m").isNull(), F.lit("malformed JSON")))
+    known = F.lit(list(source.column_names))
+    extra = F.map_filter("_m", lambda k, _: ~F.array_contains(known, k))
+    return data.select(
+        "value", "_source_file", reason.alias("_reason"),
+        *[F.col("_m")[name].alias(name) for name in source.column_names],
+        F.when(F.size(extra) > 0, F.to_json(extra)).alias("_rescued_data"))

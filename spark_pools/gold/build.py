@@ -1,0 +1,181 @@
+"""Build gold from silver: dimensions, facts (incremental MERGE for the large ones) and KPI marts.
+
+The large facts take in only the silver loads gold has not processed yet (`_ops/gold_loads`), plus the rows
+still holding an unknown (-1) key, so a late-arriving product or store resolves on the next run. Dimensions,
+the small facts and the marts are rebuilt each run: cheap, and an incremental run then equals a full rebuild.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from retail.settings import Settings
+from spark_pools import lake
+from spark_pools.gold import marts, star
+from spark_pools.ops import Metrics, measured
+from spark_pools.parallel import run_all
+from spark_pools.silver.build import PROCESSED, PROCESSED_SCHEMA, silver_path
+
+GOLD_LOADS = "gold_loads"
+
+
+@dataclass(frozen=True)
+class IncrementalFact:
+    name: str
+    entity: str
+    key: tuple[str, ...]
+    partition: str
+    keys_to_resolve: tuple[str, ...]
+    derive: Callable[[DataFrame, dict[str, DataFrame], DataFrame], DataFrame]
+
+
+FACTS = (
+    IncrementalFact("fact_sales", "sales_lines", ("sales_line_id",), "sale_month",
+                    ("store_key", "product_key", "customer_key"),
+                    lambda rows, dims, history: star.fact_sales(rows, history, dims)),
+    IncrementalFact("fact_inventory_snapshot", "inventory_counts", ("store_code", "sku", "count_date"),
+                    "count_month", ("store_key", "product_key"),
+                    lambda rows, dims, _: star.fact_inventory_snapshot(rows, dims)),
+    IncrementalFact("fact_inventory_movement", "inventory_movements", ("movement_id",), "movement_month",
+                    ("store_key", "product_key"), lambda rows, dims, _: star.fact_inventory_movement(rows, dims)),
+)
+
+
+def gold_path(settings: Settings, name: str) -> str:
+    return lake.table_path(settings, "gold", name)
+
+
+def _write(frame: DataFrame, path: str, partition: str | None = None) -> None:
+    writer = frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    (writer.partitionBy(partition) if partition else writer).save(path)
+
+
+def _silver(spark: SparkSession, settings: Settings, name: str) -> DataFrame:
+    return lake.read(spark, silver_path(settings, name))
+
+
+def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metrics]:
+    results: list[Metrics] = []
+    dims = _dimensions(spark, settings, results)
+    history = _silver(spark, settings, "products")
+    processed = _pending(spark, settings, full)
+    workers = settings.spark.parallel_jobs
+
+    def incremental(fact: IncrementalFact) -> Metrics:
+        with measured("gold", fact.name) as m:
+            _incremental_fact(spark, settings, fact, dims, history, processed[fact.entity], full, m)
+        return m
+
+    results += run_all([lambda f=f: incremental(f) for f in FACTS], workers)
+    small = {
+        "fact_purchase_order_line": star.fact_purchase_order_line(
+            _silver(spark, settings, "purchase_orders"), _silver(spark, settings, "purchase_order_lines"),
+            _silver(spark, settings, "receipts"), dims),
+        "fact_feedback": star.fact_feedback(_silver(spark, settings, "feedback"), dims),
+    }
+    results += run_all([lambda n=n, f=f: _rebuild(settings, n, f) for n, f in small.items()], workers)
+    gold = {name: lake.read(spark, gold_path(settings, name))
+            for name in ("fact_sales", "fact_inventory_snapshot", "fact_inventory_movement",
+                         "fact_purchase_order_line", "fact_feedback")}
+    as_of = gold["fact_inventory_snapshot"].agg(F.max("count_date")).first()[0]
+    kpi_marts = {
+        "mart_sales_daily": marts.sales_daily(gold["fact_sales"], dims["dim_product"]),
+        "mart_inventory_position": marts.inventory_position(
+            gold["fact_inventory_snapshot"], gold["fact_sales"], gold["fact_purchase_order_line"],
+            dims["dim_product"], dims["dim_supplier"]),
+        "mart_stock_performance": marts.stock_performance(
+            gold["fact_inventory_snapshot"], gold["fact_sales"], gold["fact_inventory_movement"], dims["dim_product"]),
+        "mart_supplier_performance": marts.supplier_performance(gold["fact_purchase_order_line"], as_of),
+        "mart_customer_rfm": marts.customer_rfm(gold["fact_sales"], as_of),
+        "mart_feedback": marts.feedback_summary(gold["fact_feedback"]),
+    }
+    results += run_all([lambda n=n, f=f: _rebuild(settings, n, f) for n, f in kpi_marts.items()], workers)
+    _mark(spark, settings, processed, full)
+    return results
+
+
+def _rebuild(settings: Settings, name: str, frame: DataFrame) -> Metrics:
+    with measured("gold", name) as m:
+        path = gold_path(settings, name)
+        _write(frame, path)
+        m.rows_read = m.rows_written = _output_rows(frame.sparkSession, path)
+    return m
+
+
+def _output_rows(spark: SparkSession, path: str) -> int:
+    from delta.tables import DeltaTable
+
+    metrics = DeltaTable.forPath(spark, path).history(1).select("operationMetrics").first()[0]
+    return int(metrics.get("numSourceRows", metrics.get("numOutputRows", 0)))
+
+
+def _dimensions(spark: SparkSession, settings: Settings, results: list[Metrics]) -> dict[str, DataFrame]:
+    frames = {
+        "dim_store": star.dim_store(_silver(spark, settings, "stores")),
+        "dim_supplier": star.dim_supplier(_silver(spark, settings, "suppliers")),
+        "dim_product": star.dim_product(_silver(spark, settings, "products")),
+        "dim_customer": star.dim_customer(_silver(spark, settings, "customers")),
+        "dim_channel": star.dim_channel(spark),
+    }
+    sales = _silver(spark, settings, "sales_lines").agg(F.min("sale_ts"), F.max("sale_ts")).first()
+    counts = _silver(spark, settings, "inventory_counts").agg(F.min("count_date"), F.max("count_date")).first()
+    orders = _silver(spark, settings, "purchase_orders").agg(F.min("order_date"), F.max("promised_date")).first()
+    days = [d.date() if hasattr(d, "date") else d for d in (*sales, *counts, *orders) if d is not None]
+    frames["dim_date"] = star.dim_date(spark, min(days).replace(month=1, day=1), max(days).replace(month=12, day=31))
+    results += run_all([lambda n=n, f=f: _rebuild(settings, n, f) for n, f in frames.items()],
+                       settings.spark.parallel_jobs)
+    return {name: lake.read(spark, gold_path(settings, name)) for name in frames}
+
+
+def _pending(spark: SparkSession, settings: Settings, full: bool) -> dict[str, list[str]]:
+    """Per silver entity feeding an incremental fact: the silver loads gold has not taken in yet."""
+    silver_done = lake.read_or_empty(spark, lake.table_path(settings, "_ops", PROCESSED), PROCESSED_SCHEMA)
+    gold_done = lake.read_or_empty(spark, lake.table_path(settings, "_ops", GOLD_LOADS), PROCESSED_SCHEMA)
+    seen = set() if full else {(r.entity, r._load_id) for r in gold_done.collect()}
+    pending: dict[str, list[str]] = {fact.entity: [] for fact in FACTS}
+    for r in silver_done.where(F.col("entity").isin(list(pending))).collect():
+        if (r.entity, r._load_id) not in seen:
+            pending[r.entity].append(r._load_id)
+    return pending
+
+
+def _mark(spark: SparkSession, settings: Settings, processed: dict[str, list[str]], full: bool) -> None:
+    rows = [(entity, load) for entity, loads in processed.items() for load in loads]
+    spark.createDataFrame(rows, PROCESSED_SCHEMA).write.format("delta").mode("overwrite" if full else "append") \
+        .save(lake.table_path(settings, "_ops", GOLD_LOADS))
+
+
+def _incremental_fact(spark: SparkSession, settings: Settings, fact: IncrementalFact, dims: dict[str, DataFrame],
+                      history: DataFrame, loads: list[str], full: bool, metrics: Metrics) -> None:
+    from delta.tables import DeltaTable
+
+    path = gold_path(settings, fact.name)
+    silver = _silver(spark, settings, fact.entity)
+    if full or not lake.exists(spark, path):
+        source = silver
+        metrics.rows_read = source.count()
+        _write(fact.derive(source, dims, history), path, fact.partition)
+        metrics.rows_written = _output_rows(spark, path)
+        return
+    unresolved = lake.read(spark, path).where(" OR ".join(f"{k} = {star.UNKNOWN}" for k in fact.keys_to_resolve)) \
+        .select(*fact.key).distinct()
+    changed = silver.where(F.col("_load_id").isin(loads))
+    retry = silver.join(unresolved, list(fact.key), "left_semi")
+    source = changed.unionByName(retry).dropDuplicates(list(fact.key)).persist()
+    try:
+        metrics.rows_read = source.count()
+        if not metrics.rows_read:
+            return
+        months = [r[0] for r in source.select(fact.partition).distinct().collect()]
+        rows = fact.derive(source, dims, history)
+        condition = " AND ".join(f"t.{k} = s.{k}" for k in fact.key)
+        condition += f" AND t.{fact.partition} IN ({', '.join(repr(m) for m in months)})"
+        DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition) \
+            .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+        metrics.rows_written = _output_rows(spark, path)
+    finally:
+        source.unpersist()

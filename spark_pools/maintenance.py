@@ -1,0 +1,53 @@
+"""Table maintenance: compact and Z-order the large tables, then vacuum files no longer referenced.
+
+Z-order columns are the ones queries filter and join on besides the partition column (which cannot be
+Z-ordered). VACUUM keeps 7 days of history by default, so time travel, running readers and an incremental
+run that lags a day keep working; Delta refuses anything shorter unless its safety check is disabled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pyspark.sql import SparkSession
+
+from retail.settings import Settings, load_settings
+from spark_pools import lake
+from spark_pools.session import get_spark
+
+SAFE_RETENTION_HOURS = 168
+
+
+@dataclass(frozen=True)
+class Maintained:
+    layer: str
+    table: str
+    zorder: tuple[str, ...]
+
+
+TABLES = (
+    Maintained("silver", "sales_lines", ("store_code", "sku")),
+    Maintained("silver", "inventory_counts", ("store_code", "sku")),
+    Maintained("silver", "inventory_movements", ("store_code", "sku")),
+    Maintained("gold", "fact_sales", ("store_key", "product_key")),
+    Maintained("gold", "fact_inventory_snapshot", ("store_key", "product_key")),
+    Maintained("gold", "fact_inventory_movement", ("store_key", "product_key")),
+)
+
+
+def run_maintenance(env: str | Settings, retention_hours: int = SAFE_RETENTION_HOURS,
+                    spark: SparkSession | None = None) -> list[str]:
+    """OPTIMIZE ... ZORDER BY and VACUUM each large table that exists; returns the tables maintained."""
+    if retention_hours < SAFE_RETENTION_HOURS:
+        raise ValueError(f"retention below {SAFE_RETENTION_HOURS} hours can delete files readers still need")
+    settings = env if isinstance(env, Settings) else load_settings(env)
+    spark = spark or get_spark(settings)
+    done = []
+    for t in TABLES:
+        path = lake.table_path(settings, t.layer, t.table)
+        if not lake.exists(spark, path):
+            continue
+        spark.sql(f"OPTIMIZE delta.`{path}` ZORDER BY ({', '.join(t.zorder)})")
+        spark.sql(f"VACUUM delta.`{path}` RETAIN {retention_hours} HOURS")
+        done.append(f"{t.layer}/{t.table}")
+    return done

@@ -1,0 +1,223 @@
+"""Build one silver entity from its new bronze rows: conform, check, quarantine, deduplicate, merge.
+
+Incremental by load id: the bronze loads an entity has not processed yet (per `_ops/silver_loads`) are read,
+checked and merged with a Delta MERGE whose condition names the partitions the batch touches. `full` rebuilds
+the entity from every bronze load. Either way the job accounts for every row it read.
+"""
+
+from __future__ import annotations
+
+from functools import reduce
+
+from pyspark.sql import DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+
+from retail.secrets import resolve
+from retail.settings import Settings
+from spark_pools import lake
+from spark_pools.bronze.land import REGISTRY, REGISTRY_SCHEMA
+from spark_pools.ops import Metrics
+from spark_pools.silver.entities import BY_NAME, ENTITIES, Entity
+from spark_pools.silver.pii import hmac_sha256
+from spark_pools.silver.rules import RuleFailedError, evaluate
+
+PROCESSED = "silver_loads"
+PROCESSED_SCHEMA = "entity string, _load_id string"
+SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")
+QUARANTINE_SCHEMA = ("business_key string, failed_rules array<string>, _original string, _source_file string, "
+                     "_delivery_date date, _load_id string, _ingest_ts timestamp")
+
+
+def silver_path(settings: Settings, name: str) -> str:
+    return lake.table_path(settings, "silver", name)
+
+
+def quarantine_path(settings: Settings, name: str) -> str:
+    return lake.table_path(settings, "silver", f"_quarantine/{name}")
+
+
+def pending_loads(spark: SparkSession, settings: Settings, full: bool) -> dict[str, list[str]]:
+    """Per entity, the bronze load ids of its sources that silver has not processed (all of them when `full`).
+    Read once per run from the two small registries, not per entity."""
+    landed = lake.read_or_empty(spark, lake.table_path(settings, "_ops", REGISTRY), REGISTRY_SCHEMA)
+    by_source: dict[str, set[str]] = {}
+    for r in landed.select("source", "_load_id").distinct().collect():
+        by_source.setdefault(r.source, set()).add(r._load_id)
+    done: dict[str, set[str]] = {}
+    if not full:
+        processed = lake.read_or_empty(spark, lake.table_path(settings, "_ops", PROCESSED), PROCESSED_SCHEMA)
+        for r in processed.collect():
+            done.setdefault(r.entity, set()).add(r._load_id)
+    return {e.name: sorted(set().union(*[by_source.get(s, set()) for s in e.conform]) - done.get(e.name, set()))
+            for e in ENTITIES}
+
+
+def staged(spark: SparkSession, settings: Settings, entity: Entity, loads: list[str]) -> DataFrame:
+    """The entity's typed rows from the given bronze loads, with every rule evaluated."""
+    parts = []
+    for source, sql in entity.conform.items():
+        path = lake.table_path(settings, "bronze", source)
+        if not lake.exists(spark, path):
+            continue
+        parts.append(spark.sql(sql, bronze=lake.read(spark, path).where(F.col("_load_id").isin(loads))))
+    frame = reduce(lambda a, b: a.unionByName(b), parts)
+    for column, master in entity.codes.items():
+        frame = _flag_known(spark, settings, frame, column, master)
+    if entity.pii:
+        key = resolve(settings, "pii_hash_key")
+        frame = frame.withColumns({f"{c}_hash": hmac_sha256(F.col(c), key) for c in entity.pii}).drop(*entity.pii)
+    return evaluate(frame, entity.rules)
+
+
+def _flag_known(spark: SparkSession, settings: Settings, frame: DataFrame, column: str, master: str) -> DataFrame:
+    master_entity = BY_NAME[master]
+    codes = lake.read_or_empty(spark, silver_path(settings, master), f"{master_entity.key[0]} string") \
+        .select(F.col(master_entity.key[0]).alias("_code")).distinct()
+    flag = f"_known_{column}"
+    joined = frame.join(F.broadcast(codes.withColumn(flag, F.lit(True))), frame[column] == codes["_code"], "left")
+    return joined.drop("_code").withColumn(flag, F.coalesce(F.col(flag), F.lit(False)))
+
+
+def _data_columns(frame: DataFrame) -> list[str]:
+    """What silver keeps: typed values and lineage; raw text twins, flags and the original record stay behind."""
+    dropped = {"_original", "_dq_failed", "_dq_fatal"}
+    return [c for c in frame.columns
+            if c not in dropped and not c.endswith("_text") and not c.startswith("_known_")]
+
+
+def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[str], full: bool,
+          metrics: Metrics) -> None:
+    """Conform, check and merge the given bronze loads into one entity, accounting for every row."""
+    target, quarantine = silver_path(settings, entity.name), quarantine_path(settings, entity.name)
+    if not loads:
+        return
+    rows = staged(spark, settings, entity, loads).persist()
+    before = {path: _version(spark, path) for path in (target, quarantine)}
+    try:
+        key = F.concat_ws("|", *[F.col(k).cast("string") for k in entity.key])
+        bad = rows.where(F.size("_dq_failed") > 0).select(
+            key.alias("business_key"), F.col("_dq_failed").alias("failed_rules"), "_original", "_source_file",
+            "_delivery_date", "_load_id", "_ingest_ts")
+        good = rows.where(F.size("_dq_failed") == 0).select(*_data_columns(rows))
+        if entity.partition:
+            good = good.withColumn(entity.partition, F.expr(entity.partition_expr))
+        stats = rows.select(
+            F.count(F.lit(1)).alias("read"), F.sum((F.size("_dq_failed") > 0).cast("int")).alias("quarantined"),
+            F.sum((F.size("_dq_fatal") > 0).cast("int")).alias("fatal"),
+            *[F.sum(F.array_contains("_dq_failed", r.name).cast("int")).alias(f"q:{r.name}")
+              for r in entity.rules if r.action == "quarantine"],
+            *[F.sum(F.array_contains("_dq_warnings", r.name).cast("int")).alias(f"w:{r.name}")
+              for r in entity.rules if r.action == "warn"],
+        ).first().asDict()
+        if stats["fatal"]:
+            failed = rows.where(F.size("_dq_fatal") > 0).select("_dq_fatal").first()[0]
+            raise RuleFailedError(f"{entity.name}: {stats['fatal']} rows break fail rules {failed}; nothing written")
+        kept = _latest(good, entity).persist()
+        good_rows = stats["read"] - (stats["quarantined"] or 0)
+        kept_rows = kept.count()
+        if full:
+            _overwrite(kept, target, entity)
+        else:
+            _merge(spark, kept, target, entity)
+        if stats["quarantined"] or full:
+            bad.write.format("delta").mode("overwrite" if full else "append").option("overwriteSchema", "true") \
+                .save(quarantine)
+        kept.unpersist()
+    finally:
+        rows.unpersist()
+    # Written and quarantined are read back from the Delta commits themselves, not from our own counts.
+    written = _committed_rows(spark, target, before[target]) if entity.history == "upsert" else kept_rows
+    metrics.rows_read = stats["read"]
+    metrics.rows_quarantined = _committed_rows(spark, quarantine, before[quarantine])
+    metrics.rows_written = written
+    metrics.rows_deduplicated = good_rows - kept_rows
+    metrics.quarantined_by_rule = {k[2:]: v or 0 for k, v in stats.items() if k.startswith("q:")}
+    metrics.warnings_by_rule = {k[2:]: v or 0 for k, v in stats.items() if k.startswith("w:")}
+
+
+def _version(spark: SparkSession, path: str) -> int:
+    from delta.tables import DeltaTable
+
+    if not lake.exists(spark, path):
+        return -1
+    return DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+
+
+def _committed_rows(spark: SparkSession, path: str, before: int) -> int:
+    """Rows the commit made since version `before` took in (a MERGE's source rows, a write's output rows);
+    0 when nothing was committed."""
+    from delta.tables import DeltaTable
+
+    if not lake.exists(spark, path):
+        return 0
+    last = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
+    if last[0] <= before:
+        return 0
+    return int(last[1].get("numSourceRows", last[1].get("numOutputRows", 0)))
+
+
+def mark_processed(spark: SparkSession, settings: Settings, loads: dict[str, list[str]], full: bool) -> None:
+    """Record which bronze loads each entity took in, in one commit after all entities succeeded."""
+    path = lake.table_path(settings, "_ops", PROCESSED)
+    done = spark.createDataFrame([(e, load) for e, ids in loads.items() for load in ids], PROCESSED_SCHEMA)
+    done.write.format("delta").mode("overwrite" if full else "append").save(path)
+
+
+def _latest(good: DataFrame, entity: Entity) -> DataFrame:
+    """One row per business key (per key and version for SCD2): the latest one received wins."""
+    keys = list(entity.key) + (["valid_from"] if entity.history == "scd2" else [])
+    order = [F.col(entity.latest_by).desc_nulls_last(), F.col("_ingest_ts").desc(), F.col("_source_file").desc()]
+    ranked = good.withColumn("_rank", F.row_number().over(Window.partitionBy(*keys).orderBy(*order)))
+    kept = ranked.where("_rank = 1").drop("_rank")
+    if entity.history == "scd2":
+        kept = kept.withColumn("_row_hash", _row_hash(kept, entity))
+    return kept
+
+
+def _row_hash(frame: DataFrame, entity: Entity) -> F.Column:
+    attributes = [c for c in frame.columns if not c.startswith("_") and c not in entity.key and c != "valid_from"]
+    return F.sha2(F.to_json(F.struct(*attributes)), 256)
+
+
+def _versions(frame: DataFrame, entity: Entity) -> DataFrame:
+    """SCD type 2: versions ordered by valid_from, unchanged repeats dropped, each closed by the next one."""
+    by_key = Window.partitionBy(*entity.key).orderBy("valid_from")
+    changed = frame.withColumn("_previous", F.lag("_row_hash").over(by_key)) \
+        .where(F.col("_previous").isNull() | (F.col("_previous") != F.col("_row_hash"))).drop("_previous")
+    return changed.withColumn("valid_to", F.lead("valid_from").over(by_key)) \
+        .withColumn("is_current", F.col("valid_to").isNull())
+
+
+def _overwrite(kept: DataFrame, target: str, entity: Entity) -> None:
+    frame = _versions(kept, entity) if entity.history == "scd2" else kept
+    writer = frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    if entity.partition:
+        writer = writer.partitionBy(entity.partition)
+    writer.save(target)
+
+
+def _merge(spark: SparkSession, kept: DataFrame, target: str, entity: Entity) -> None:
+    from delta.tables import DeltaTable
+
+    if not lake.exists(spark, target):
+        _overwrite(kept, target, entity)
+        return
+    table = DeltaTable.forPath(spark, target)
+    if entity.history == "scd2":
+        affected = kept.select(*entity.key).distinct()
+        history = table.toDF().join(affected, list(entity.key), "left_semi").drop("valid_to", "is_current")
+        incoming_versions = kept.select(*entity.key, "valid_from")
+        older = history.join(incoming_versions, [*entity.key, "valid_from"], "left_anti")
+        source = _versions(older.unionByName(kept), entity)
+        condition = " AND ".join(f"t.{k} = s.{k}" for k in (*entity.key, "valid_from"))
+        (table.alias("t").merge(source.alias("s"), condition)
+         .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
+        return
+    condition = " AND ".join(f"t.{k} = s.{k}" for k in entity.key)
+    if entity.partition:
+        months = [r[0] for r in kept.select(entity.partition).distinct().collect()]
+        listed = ", ".join(f"'{m}'" for m in months) or "NULL"
+        condition += f" AND t.{entity.partition} IN ({listed})"  # prunes MERGE to the months this load touches
+    (table.alias("t").merge(kept.alias("s"), condition)
+     .whenMatchedUpdateAll(condition=f"s.{entity.latest_by} >= t.{entity.latest_by}")
+     .whenNotMatchedInsertAll().execute())

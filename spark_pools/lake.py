@@ -11,8 +11,6 @@ from pyspark.sql import DataFrame, SparkSession
 
 from retail.settings import Settings
 
-LINEAGE = ("_source_system", "_source_file", "_ingest_ts", "_load_id")
-
 
 def root(settings: Settings) -> str:
     lake = settings.lake.root
@@ -40,6 +38,29 @@ def read(spark: SparkSession, path: str) -> DataFrame:
 
 def read_or_empty(spark: SparkSession, path: str, schema: str) -> DataFrame:
     return read(spark, path) if exists(spark, path) else spark.createDataFrame([], schema)
+
+
+def version(spark: SparkSession, path: str) -> int:
+    """The table's latest version, -1 when there is no table yet."""
+    from delta.tables import DeltaTable
+
+    if not exists(spark, path):
+        return -1
+    return DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+
+
+def committed_rows(spark: SparkSession, path: str, before: int) -> int:
+    """Rows the table's commit after version `before` took in, read from Delta's own operation metrics (a
+    MERGE's source rows, a write's output rows): a count independent of the job's. 0 when nothing was
+    committed."""
+    from delta.tables import DeltaTable
+
+    if not exists(spark, path):
+        return 0
+    last = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
+    if last[0] <= before:
+        return 0
+    return int(last[1].get("numSourceRows", last[1].get("numOutputRows", 0)))
 
 
 def hadoop_files(spark: SparkSession, pattern: str) -> list[tuple[str, int, int]]:

@@ -101,16 +101,10 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
 def _rebuild(settings: Settings, name: str, frame: DataFrame) -> Metrics:
     with measured("gold", name) as m:
         path = gold_path(settings, name)
+        before = lake.version(frame.sparkSession, path)
         _write(frame, path)
-        m.rows_read = m.rows_written = _output_rows(frame.sparkSession, path)
+        m.rows_read = m.rows_written = lake.committed_rows(frame.sparkSession, path, before)
     return m
-
-
-def _output_rows(spark: SparkSession, path: str) -> int:
-    from delta.tables import DeltaTable
-
-    metrics = DeltaTable.forPath(spark, path).history(1).select("operationMetrics").first()[0]
-    return int(metrics.get("numSourceRows", metrics.get("numOutputRows", 0)))
 
 
 def _dimensions(spark: SparkSession, settings: Settings, results: list[Metrics]) -> dict[str, DataFrame]:
@@ -155,11 +149,11 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
 
     path = gold_path(settings, fact.name)
     silver = _silver(spark, settings, fact.entity)
-    if full or not lake.exists(spark, path):
-        source = silver
-        metrics.rows_read = source.count()
-        _write(fact.derive(source, dims, history), path, fact.partition)
-        metrics.rows_written = _output_rows(spark, path)
+    before = lake.version(spark, path)
+    if full or before < 0:
+        metrics.rows_read = silver.count()
+        _write(fact.derive(silver, dims, history), path, fact.partition)
+        metrics.rows_written = lake.committed_rows(spark, path, before)
         return
     unresolved = lake.read(spark, path).where(" OR ".join(f"{k} = {star.UNKNOWN}" for k in fact.keys_to_resolve)) \
         .select(*fact.key).distinct()
@@ -176,6 +170,6 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         condition += f" AND t.{fact.partition} IN ({', '.join(repr(m) for m in months)})"
         DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition) \
             .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
-        metrics.rows_written = _output_rows(spark, path)
+        metrics.rows_written = lake.committed_rows(spark, path, before)
     finally:
         source.unpersist()

@@ -92,7 +92,7 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
     if not loads:
         return
     rows = staged(spark, settings, entity, loads).persist()
-    before = {path: _version(spark, path) for path in (target, quarantine)}
+    before = {path: lake.version(spark, path) for path in (target, quarantine)}
     try:
         key = F.concat_ws("|", *[F.col(k).cast("string") for k in entity.key])
         bad = rows.where(F.size("_dq_failed") > 0).select(
@@ -126,34 +126,13 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
     finally:
         rows.unpersist()
     # Written and quarantined are read back from the Delta commits themselves, not from our own counts.
-    written = _committed_rows(spark, target, before[target]) if entity.history == "upsert" else kept_rows
+    written = lake.committed_rows(spark, target, before[target]) if entity.history == "upsert" else kept_rows
     metrics.rows_read = stats["read"]
-    metrics.rows_quarantined = _committed_rows(spark, quarantine, before[quarantine])
+    metrics.rows_quarantined = lake.committed_rows(spark, quarantine, before[quarantine])
     metrics.rows_written = written
     metrics.rows_deduplicated = good_rows - kept_rows
     metrics.quarantined_by_rule = {k[2:]: v or 0 for k, v in stats.items() if k.startswith("q:")}
     metrics.warnings_by_rule = {k[2:]: v or 0 for k, v in stats.items() if k.startswith("w:")}
-
-
-def _version(spark: SparkSession, path: str) -> int:
-    from delta.tables import DeltaTable
-
-    if not lake.exists(spark, path):
-        return -1
-    return DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
-
-
-def _committed_rows(spark: SparkSession, path: str, before: int) -> int:
-    """Rows the commit made since version `before` took in (a MERGE's source rows, a write's output rows);
-    0 when nothing was committed."""
-    from delta.tables import DeltaTable
-
-    if not lake.exists(spark, path):
-        return 0
-    last = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
-    if last[0] <= before:
-        return 0
-    return int(last[1].get("numSourceRows", last[1].get("numOutputRows", 0)))
 
 
 def mark_processed(spark: SparkSession, settings: Settings, loads: dict[str, list[str]], full: bool) -> None:

@@ -83,8 +83,7 @@ SALES_LINES = Entity(
         Rule("not_in_future", "sale_ts IS NULL OR _delivery_date IS NULL OR sale_ts < date_add(_delivery_date, 2)",
              "quarantine", OWNER_STORES, "a sale happened before the delivery that reports it (1 day of clock skew)"),
         Rule("transaction_type_known", "transaction_type IN ('SALE', 'RETURN')", "quarantine", OWNER_STORES),
-        known("store_code", "_known_store_code", OWNER_STORES),
-        known("sku", "_known_sku", OWNER_STORES),
+        *known(OWNER_STORES, "store_code", "sku"),
     ),
     partition="sale_month",
     partition_expr="date_format(sale_ts, 'yyyy-MM')",
@@ -105,8 +104,7 @@ INVENTORY_COUNTS = Entity(
         numeric("count_date", "on_hand_quantity", owner=OWNER_STORES),
         Rule("on_hand_in_range", _range("on_hand_quantity", 0, 1_000_000), "quarantine", OWNER_STORES,
              "stock on hand is between 0 and 1,000,000 units"),
-        known("store_code", "_known_store_code", OWNER_STORES),
-        known("sku", "_known_sku", OWNER_STORES),
+        *known(OWNER_STORES, "store_code", "sku"),
     ),
     partition="count_month",
     partition_expr="date_format(count_date, 'yyyy-MM')",
@@ -128,8 +126,7 @@ INVENTORY_MOVEMENTS = Entity(
         numeric("movement_ts", "quantity", owner=OWNER_STORES),
         Rule("movement_type_known", f"movement_type IS NULL OR movement_type IN {MOVEMENT_TYPES}", "quarantine",
              OWNER_STORES),
-        known("store_code", "_known_store_code", OWNER_STORES),
-        known("sku", "_known_sku", OWNER_STORES),
+        *known(OWNER_STORES, "store_code", "sku"),
     ),
     partition="movement_month",
     partition_expr="date_format(movement_ts, 'yyyy-MM')",
@@ -149,7 +146,7 @@ FEEDBACK = Entity(
         mandatory("feedback_id", "submitted_at_text", "channel", "rating_text", owner=OWNER_CRM),
         numeric("submitted_at", "rating", owner=OWNER_CRM),
         Rule("rating_in_range", _range("rating", 1, 5), "quarantine", OWNER_CRM, "ratings are 1 to 5 stars"),
-        known("sku", "_known_sku", OWNER_CRM),
+        *known(OWNER_CRM, "sku"),
     ),
     codes={"sku": "products"},
 )
@@ -227,7 +224,7 @@ PURCHASE_ORDERS = Entity(
     rules=(mandatory("po_number", "supplier_code", "store_code", "order_date_text", "promised_date_text",
                      owner=OWNER_SUPPLY),
            numeric("order_date", "promised_date", owner=OWNER_SUPPLY),
-           known("store_code", "_known_store_code", OWNER_SUPPLY)),
+           *known(OWNER_SUPPLY, "store_code")),
     codes={"store_code": "stores"},
 )
 
@@ -245,7 +242,7 @@ PURCHASE_ORDER_LINES = Entity(
            numeric("line_number", "quantity_ordered", "unit_cost", owner=OWNER_SUPPLY),
            Rule("quantity_ordered_in_range", _range("quantity_ordered", 1, 1_000_000), "quarantine", OWNER_SUPPLY,
                 "an order line orders 1 to 1,000,000 units"),
-           known("sku", "_known_sku", OWNER_SUPPLY)),
+           *known(OWNER_SUPPLY, "sku")),
     codes={"sku": "products"},
 )
 

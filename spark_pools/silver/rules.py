@@ -42,9 +42,10 @@ def numeric(*columns: str, owner: str) -> Rule:
     return Rule("values_parse", condition, "quarantine", owner, f"{', '.join(columns)} must parse as typed")
 
 
-def known(column: str, flag: str, owner: str) -> Rule:
-    """A code the master data does not know yet: kept, mapped to the unknown member in gold until it arrives."""
-    return Rule(f"known_{column}", flag, "warn", owner, f"{column} exists in the master data")
+def known(owner: str, *columns: str) -> tuple[Rule, ...]:
+    """A code the master data does not know yet: kept, mapped to the unknown member in gold until it arrives.
+    The condition is the flag the entity's code lookup sets (`_known_<column>`)."""
+    return tuple(Rule(f"known_{c}", f"_known_{c}", "warn", owner, f"{c} exists in the master data") for c in columns)
 
 
 def _failed(rules: list[Rule]) -> Column:

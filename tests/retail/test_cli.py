@@ -1,6 +1,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from retail.cli import cli
@@ -42,14 +43,26 @@ def test_config_check_and_show() -> None:
     assert shown["secrets"]["pii_hash_key"] == {"key_vault_secret": "pii-hash-key"}
 
 
-def test_demo_generates_into_the_landing_folder(tmp_path: Path, monkeypatch) -> None:
+@pytest.mark.spark
+def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     settings_dir = tmp_path / "settings"
     settings_dir.mkdir()
     local = (Path(__file__).resolve().parents[2] / "retail" / "environments" / "local.toml").read_text()
-    landing = tmp_path / "landing"
-    (settings_dir / "local.toml").write_text(local.replace('landing = "data/landing"', f'landing = "{landing}"'))
+    landing, lake = tmp_path / "landing", tmp_path / "lake"
+    local = local.replace('landing = "data/landing"', f'landing = "{landing}"')
+    (settings_dir / "local.toml").write_text(local.replace('root = "data/lake"', f'root = "{lake}"'))
     monkeypatch.setenv("RETAIL_SETTINGS_DIR", str(settings_dir))
     result = CliRunner().invoke(cli, ["demo", "--scale", "tiny"])
     assert result.exit_code == 0, result.output
     assert (landing / "manifest.json").exists()
     assert len(list((landing / "pos").rglob("*.csv"))) >= 21
+    for layer in ("bronze/pos_sales", "silver/sales_lines", "gold/fact_sales", "gold/mart_inventory_position"):
+        assert (lake / layer / "_delta_log").is_dir(), layer
+    for title in ("Sales by region", "Inventory and replenishment", "Suppliers", "Customer segments (RFM)"):
+        assert title in result.output
+
+
+def test_incremental_batch_needs_a_date() -> None:
+    result = CliRunner().invoke(cli, ["batch", "run"])
+    assert result.exit_code == 2
+    assert "give --date for an incremental run, or --full" in result.output

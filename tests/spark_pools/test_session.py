@@ -45,7 +45,8 @@ def test_local_session_is_configured_for_this_machine(spark: SparkSession) -> No
     conf = spark.sparkContext.getConf()
     assert conf.get("spark.master") == "local[*]"
     assert conf.get("spark.ui.enabled") == "false"
-    assert spark.conf.get("spark.sql.shuffle.partitions") == "8"
+    # The start-up value: other test modules may set a runtime value on this shared session.
+    assert conf.get("spark.sql.shuffle.partitions") == "8"
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
     assert "DeltaSparkSessionExtension" in spark.conf.get("spark.sql.extensions")
     assert conf.get("spark.driver.memory") == auto_driver_memory()

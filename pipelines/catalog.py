@@ -171,6 +171,7 @@ CUSTOMERS = Source(
 
 SUPPLIER_DB = "supplier/supplier.db"
 ONLINE_STORE_CODE = "W001"  # the online fulfilment centre: e-commerce orders ship from its stock
+CURRENCY = "GBP"  # every till and web shop prices in it; the KPIs add amounts up without conversion
 
 SUPPLIERS = Source(
     name="suppliers",

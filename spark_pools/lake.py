@@ -7,6 +7,8 @@ paths can be registered in the lake database).
 
 from __future__ import annotations
 
+import json
+
 from pyspark.sql import DataFrame, SparkSession
 
 from retail.settings import Settings
@@ -27,9 +29,7 @@ def table_path(settings: Settings, layer: str, name: str) -> str:
 
 
 def exists(spark: SparkSession, path: str) -> bool:
-    from delta.tables import DeltaTable
-
-    return DeltaTable.isDeltaTable(spark, path)
+    return version(spark, path) >= 0
 
 
 def read(spark: SparkSession, path: str) -> DataFrame:
@@ -41,34 +41,56 @@ def read_or_empty(spark: SparkSession, path: str, schema: str) -> DataFrame:
 
 
 def version(spark: SparkSession, path: str) -> int:
-    """The table's latest version, -1 when there is no table yet."""
-    from delta.tables import DeltaTable
+    """The table's latest version, -1 when there is no table yet: the highest commit file in `_delta_log/`.
 
-    if not exists(spark, path):
-        return -1
-    return DeltaTable.forPath(spark, path).history(1).select("version").first()[0]
+    Read from the log's file names (Delta protocol: `_delta_log/<20-digit version>.json`) rather than
+    `DeltaTable.history()`, which runs a Spark job per call; the jobs call this before and after every write."""
+    commits = hadoop_files(spark, f"{path}/_delta_log/{'[0-9]' * 20}.json")
+    return int(commits[-1][0].rsplit("/", 1)[1].split(".")[0]) if commits else -1
+
+
+def last_commit(spark: SparkSession, path: str) -> tuple[int, dict]:
+    """(version, commitInfo) of the table's latest commit; (-1, {}) when there is no table."""
+    current = version(spark, path)
+    if current < 0:
+        return current, {}
+    text = read_text(spark, f"{path}/_delta_log/{current:020d}.json")
+    infos = [json.loads(line)["commitInfo"] for line in text.splitlines() if '"commitInfo"' in line]
+    return current, infos[0] if infos else {}
 
 
 def committed_rows(spark: SparkSession, path: str, before: int) -> int:
     """Rows the table's commit after version `before` took in, read from Delta's own operation metrics (a
     MERGE's source rows, a write's output rows): a count independent of the job's. 0 when nothing was
     committed."""
-    from delta.tables import DeltaTable
+    current, info = last_commit(spark, path)
+    if current <= before:
+        return 0
+    metrics = info.get("operationMetrics", {})
+    return int(metrics.get("numSourceRows", metrics.get("numOutputRows", 0)))
 
-    if not exists(spark, path):
-        return 0
-    last = DeltaTable.forPath(spark, path).history(1).select("version", "operationMetrics").first()
-    if last[0] <= before:
-        return 0
-    return int(last[1].get("numSourceRows", last[1].get("numOutputRows", 0)))
+
+def _filesystem(spark: SparkSession, path: str) -> tuple[object, object]:
+    """(Hadoop Path, its FileSystem) as py4j proxies."""
+    jvm = spark.sparkContext._jvm
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    return hadoop_path, hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+
+
+def read_text(spark: SparkSession, path: str) -> str:
+    """A small file's text through Hadoop's FileSystem (local folder or ADLS Gen2 alike), without a Spark job."""
+    hadoop_path, fs = _filesystem(spark, path)
+    stream = fs.open(hadoop_path)
+    try:
+        return spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+    finally:
+        stream.close()
 
 
 def hadoop_files(spark: SparkSession, pattern: str) -> list[tuple[str, int, int]]:
     """(path, size, modification time) of the files matching a glob, through Hadoop's FileSystem so the same
     call lists a local folder and an ADLS Gen2 container."""
-    jvm = spark.sparkContext._jvm
-    path = jvm.org.apache.hadoop.fs.Path(pattern)
-    fs = path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+    path, fs = _filesystem(spark, pattern)
     statuses = fs.globStatus(path) or []
     return sorted((str(s.getPath().toUri().getPath() if s.getPath().toUri().getScheme() == "file"
                        else s.getPath().toString()), int(s.getLen()), int(s.getModificationTime()))

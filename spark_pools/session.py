@@ -55,6 +55,8 @@ def local_conf(settings: Settings) -> dict[str, str]:
         # Delta rebuilds a table's state from its log with this many tasks; the default (50) is for clusters.
         "spark.databricks.delta.snapshotPartitions": "2",
         "spark.sql.adaptive.enabled": "true",
+        # Bronze reads a day's files by explicit path; listing hundreds of local files needs no Spark job.
+        "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
     }
     if os.environ.get("RETAIL_SPARK_JARS") == "packages":
         # Fallback for machines without Maven: Spark resolves the same coordinates through Ivy at start-up.

@@ -215,7 +215,7 @@ class SourceWriter:
             [cashiers[t] for t in bl], [tx_ts[t] for t in bl], [kind] * b.size, [pr.skus[i] for i in p.tolist()],
             [pr.names[i] for i in p.tolist()], [str(v) for v in q.tolist()], [f"{v:.2f}" for v in price.tolist()],
             [f"{v:.2f}" for v in discount.tolist()], promo, [pays[t] for t in bl],
-            [tx_customer[t] for t in bl], ["GBP"] * b.size, strict=True))
+            [tx_customer[t] for t in bl], [catalog.CURRENCY] * b.size, strict=True))
 
     def write_pos(self, day: Day | None, delivery: date) -> None:
         stores = self.world.stores
@@ -283,7 +283,7 @@ class SourceWriter:
                          "phone": cu.phone[c]},
             "items": items,
             "payment": {"method": "card" if self.rng.random() < 0.8 else "paypal",
-                        "amount": round(goods + shipping, 2), "currency": "GBP"},
+                        "amount": round(goods + shipping, 2), "currency": catalog.CURRENCY},
             "shipping": {"method": "express" if order["express"] else "standard", "cost": shipping,
                          "address": {"city": cu.city[c], "postcode": f"{cu.city[c][:2].upper()}{c % 90 + 10} 1AB",
                                      "region": cu.region[c]}},

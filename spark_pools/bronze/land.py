@@ -81,35 +81,45 @@ def land_sources(spark: SparkSession, settings: Settings, sources: list[Source],
 
 def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[str], depth: int, load_id: str,
           metrics: Metrics) -> DataFrame:
-    """Append the good rows; return the rejects (few, already computed) for one shared write."""
+    """Append the good rows; return the rejects (few, already computed) for one shared write.
+
+    The files are read once (cached as lines); what was read is counted from those lines, what was written
+    from the Delta commit's own metrics and what was rejected from the rejects: three independent counts."""
     lines = (spark.read.text(paths)
              .select("value", F.array_join(F.slice(F.split(F.col("_metadata.file_path"), "/"), -depth, depth), "/")
-                     .alias("_source_file")))
-    parsed = _parse_csv(source, lines) if source.landed_format == "csv" else _parse_json(source, lines)
-    parsed = parsed.withColumns({
-        "_delivery_date": F.to_date(F.regexp_extract("_source_file", r"(\d{8})\.\w+$", 1), "yyyyMMdd"),
-        "_ingest_ts": F.current_timestamp(),
-        "_load_id": F.lit(load_id),
-    }).persist()
+                     .alias("_source_file"))).persist()
+    target = lake.table_path(settings, "bronze", source.name)
     try:
-        good = parsed.where(F.col("_reason").isNull()).select(
-            *[F.col(c) for c in source.column_names], "_rescued_data", F.lit(source.system).alias("_source_system"),
-            "_source_file", "_delivery_date", "_ingest_ts", "_load_id")
+        header = _is_header(source) if source.landed_format == "csv" else F.lit(False)
+        read = lines.agg(F.count(F.when(F.col("value") != "", 1)).alias("lines"),
+                         F.count(F.when(header, 1)).alias("headers"),
+                         F.collect_set(F.when(header, F.size(F.split("value", ",")))).alias("widths")).first()
+        if source.landed_format == "csv":
+            _check_width(source, max(read["widths"], default=0))
+            parsed = _parse_csv(source, lines, sorted(read["widths"]))
+        else:
+            parsed = _parse_json(source, lines)
+        parsed = parsed.withColumns({
+            "_delivery_date": F.to_date(F.regexp_extract("_source_file", r"(\d{8})\.\w+$", 1), "yyyyMMdd"),
+            "_ingest_ts": F.current_timestamp(),
+            "_load_id": F.lit(load_id),
+        })
         bad = parsed.where(F.col("_reason").isNotNull()).select(
             F.lit(source.name).alias("source"), "_source_file",
             F.decode(F.col("value").cast("binary"), "UTF-8").alias("raw_text"),
             F.base64(F.col("value").cast("binary")).alias("raw_base64"), F.col("_reason").alias("reason"),
             "_delivery_date", "_ingest_ts", "_load_id")
-        counts = {r["ok"]: r["n"] for r in parsed.groupBy(F.col("_reason").isNull().alias("ok"))
-                  .agg(F.count(F.lit(1)).alias("n")).collect()}
-        good.write.format("delta").mode("append").save(lake.table_path(settings, "bronze", source.name))
         rejected = spark.createDataFrame(bad.collect(), REJECT_SCHEMA)
+        before = lake.version(spark, target)
+        parsed.where(F.col("_reason").isNull()).select(
+            *[F.col(c) for c in source.column_names], "_rescued_data", F.lit(source.system).alias("_source_system"),
+            "_source_file", "_delivery_date", "_ingest_ts", "_load_id",
+        ).write.format("delta").mode("append").save(target)
     finally:
-        parsed.unpersist()
-    metrics.rows_written, metrics.rows_rejected = counts.get(True, 0), counts.get(False, 0)
-    # What was read is counted from the files themselves, independently of the parse above.
-    headers = len(paths) if source.landed_format == "csv" else 0
-    metrics.rows_read = spark.read.text(paths).where(F.col("value") != "").count() - headers
+        lines.unpersist()
+    metrics.rows_read = read["lines"] - read["headers"]
+    metrics.rows_written = lake.committed_rows(spark, target, before)
+    metrics.rows_rejected = rejected.count()
     return rejected
 
 
@@ -128,36 +138,58 @@ def _valid_utf8(value: Column) -> Column:
     return F.decode(value.cast("binary"), "UTF-8") == value
 
 
-def _parse_csv(source: Source, lines: DataFrame) -> DataFrame:
-    """One record per line. The header line of each file names its columns; contract columns are matched by
-    name, so reordered columns are fine and extra ones are rescued."""
+def _is_header(source: Source) -> Column:
+    """A CSV file's header line starts with the contract's first column name."""
     first = source.column_names[0]
-    is_header = F.col("value").startswith(f"{first},") | (F.col("value") == first)
-    headers = (lines.where(is_header).select("_source_file", F.split("value", ",").alias("_header"))
-               .dropDuplicates(["_source_file"]))
-    widest = headers.agg(F.max(F.size("_header"))).first()[0] or 0
+    return F.col("value").startswith(f"{first},") | (F.col("value") == first)
+
+
+def _check_width(source: Source, widest: int) -> None:
     if widest > len(source.column_names) + MAX_EXTRA_COLUMNS:
         raise SchemaDriftError(f"{source.name}: a file has {widest} columns; the contract knows "
                                f"{len(source.column_names)} and bronze rescues at most {MAX_EXTRA_COLUMNS} more")
-    width = len(source.column_names) + MAX_EXTRA_COLUMNS
-    raw_schema = ", ".join(f"c{i} string" for i in range(width))
+
+
+def _parse_csv(source: Source, lines: DataFrame, widths: list[int]) -> DataFrame:
+    """One record per line. The header line of each file names its columns; contract columns are matched by
+    name, so reordered columns are fine and extra ones are rescued. Where each column sits is worked out once
+    per file (from its header), not once per line, and each line is parsed with exactly as many fields as its
+    file's header has (`widths`: those found): a schema of another width makes Spark's CSV parser take its
+    slow malformed-record path on every line."""
+    contract = list(source.column_names)
+    unknown = lambda i: ~F.array_contains(F.lit(contract), F.element_at("_header", i))  # noqa: E731
+    is_header = _is_header(source)
+    headers = (lines.where(is_header).select("_source_file", F.split("value", ",").alias("_header"))
+               .dropDuplicates(["_source_file"])
+               # 1-based position of each contract column in this file's header, 0 where the file lacks it
+               .withColumn("_at", F.array(*[F.array_position("_header", name).cast("int") for name in contract]))
+               # positions of the columns the contract does not know
+               .withColumn("_extra_at", F.filter(F.sequence(F.lit(1), F.size("_header")), unknown)))
     data = lines.where(~is_header & (F.col("value") != "")).join(F.broadcast(headers), "_source_file", "left")
     tokens = F.size(F.split(F.regexp_replace("value", '"[^"]*"', ""), ",", -1))
     reason = (F.when(~_valid_utf8(F.col("value")), F.lit("invalid UTF-8"))
               .when(F.col("_header").isNull(), F.lit("no header line in the file"))
               .when(tokens != F.size("_header"),
                     F.format_string("malformed CSV line: %d fields, the header has %d", tokens, F.size("_header"))))
-    fields = F.array(*[F.col("_f")[f"c{i}"] for i in range(width)])
-    data = data.withColumns({"_reason": reason, "_f": F.from_csv("value", raw_schema, {"mode": "PERMISSIVE"})})
-    data = data.withColumn("_values", fields)
-    # array_position is 0 for a contract column the file lacks; element_at(..., 0) would fail, so guard it.
-    columns = [F.when(F.array_position("_header", name) > 0,
-                      F.element_at("_values", F.array_position("_header", name).cast("int"))).alias(name)
-               for name in source.column_names]
-    extra = F.filter(F.arrays_zip(F.col("_header").alias("k"), F.slice("_values", 1, F.size("_header")).alias("v")),
-                     lambda e: ~F.array_contains(F.lit(list(source.column_names)), e["k"]))
-    rescued = F.when(F.size(extra) > 0, F.to_json(F.map_from_entries(extra)))
-    return data.select("value", "_source_file", "_reason", *columns, rescued.alias("_rescued_data"))
+    # One parse per line into its own column (`_csv<width>`): the fields are read from that column, so the
+    # parser runs once per line, not once per field.
+    data = data.withColumns({f"_csv{w}": F.when(F.size("_header") == w, F.from_csv(
+        "value", ", ".join(f"c{i} string" for i in range(w)), {"mode": "PERMISSIVE"})) for w in widths})
+    values = F.lit(None).cast("array<string>")
+    for w in widths:
+        values = F.when(F.size("_header") == w, F.array(*[F.col(f"_csv{w}")[f"c{i}"] for i in range(w)])) \
+            .otherwise(values)
+    data = data.withColumns({"_reason": reason, "_values": values})
+    at = F.col("_at")
+    columns = [F.when(at[j] > 0, F.element_at("_values", at[j])).alias(name) for j, name in enumerate(contract)]
+    rescued = F.to_json(F.map_from_arrays(F.transform("_extra_at", lambda i: F.element_at("_header", i)),
+                                          F.transform("_extra_at", lambda i: F.element_at("_values", i))))
+    # Lines of files with unknown columns take the (slower, interpreted) rescue path; the others never touch it.
+    drifted = F.size("_extra_at") > 0
+    return data.where(~drifted).select("value", "_source_file", "_reason", *columns,
+                                       F.lit(None).cast("string").alias("_rescued_data")) \
+        .unionByName(data.where(drifted).select("value", "_source_file", "_reason", *columns,
+                                                rescued.alias("_rescued_data")))
 
 
 def _parse_json(source: Source, lines: DataFrame) -> DataFrame:

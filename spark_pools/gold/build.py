@@ -7,6 +7,7 @@ the small facts and the marts are rebuilt each run: cheap, and an incremental ru
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,8 +50,10 @@ def gold_path(settings: Settings, name: str) -> str:
     return lake.table_path(settings, "gold", name)
 
 
-def _write(frame: DataFrame, path: str, partition: str | None = None) -> None:
+def _write(frame: DataFrame, path: str, partition: str | None = None, inputs: str | None = None) -> None:
     writer = frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    if inputs is not None:
+        writer = writer.option("userMetadata", inputs)
     (writer.partitionBy(partition) if partition else writer).save(path)
 
 
@@ -60,27 +63,29 @@ def _silver(spark: SparkSession, settings: Settings, name: str) -> DataFrame:
 
 def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metrics]:
     results: list[Metrics] = []
-    dims = _dimensions(spark, settings, results)
+    dims = _dimensions(spark, settings, full, results)
     history = _silver(spark, settings, "products")
     processed = _pending(spark, settings, full)
-    workers = settings.spark.parallel_jobs
 
     def incremental(fact: IncrementalFact) -> Metrics:
         with measured("gold", fact.name) as m:
             _incremental_fact(spark, settings, fact, dims, history, processed[fact.entity], full, m)
         return m
 
-    results += run_all([lambda f=f: incremental(f) for f in FACTS], workers)
-    small = {
-        "fact_purchase_order_line": star.fact_purchase_order_line(
+    results += run_all([lambda f=f: incremental(f) for f in FACTS], settings.spark.parallel_jobs)
+    dim_inputs = tuple(f"gold/{name}" for name in dims)
+    results += _rebuild_all(spark, settings, full, {
+        "fact_purchase_order_line": (star.fact_purchase_order_line(
             _silver(spark, settings, "purchase_orders"), _silver(spark, settings, "purchase_order_lines"),
             _silver(spark, settings, "receipts"), dims),
-        "fact_feedback": star.fact_feedback(_silver(spark, settings, "feedback"), dims),
-    }
-    results += run_all([lambda n=n, f=f: _rebuild(settings, n, f) for n, f in small.items()], workers)
-    gold = {name: lake.read(spark, gold_path(settings, name))
-            for name in ("fact_sales", "fact_inventory_snapshot", "fact_inventory_movement",
-                         "fact_purchase_order_line", "fact_feedback")}
+            ("silver/purchase_orders", "silver/purchase_order_lines", "silver/receipts", *dim_inputs)),
+        "fact_feedback": (star.fact_feedback(_silver(spark, settings, "feedback"), dims),
+                          ("silver/feedback", *dim_inputs)),
+    })
+    facts = ("fact_sales", "fact_inventory_snapshot", "fact_inventory_movement", "fact_purchase_order_line",
+             "fact_feedback")
+    gold = {name: lake.read(spark, gold_path(settings, name)) for name in facts}
+    every_input = (*dim_inputs, *(f"gold/{name}" for name in facts))  # marts are cheap beside their inputs
     as_of = gold["fact_inventory_snapshot"].agg(F.max("count_date")).first()[0]
     kpi_marts = {
         "mart_sales_daily": marts.sales_daily(gold["fact_sales"], dims["dim_product"]),
@@ -93,36 +98,55 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
         "mart_customer_rfm": marts.customer_rfm(gold["fact_sales"], as_of),
         "mart_feedback": marts.feedback_summary(gold["fact_feedback"]),
     }
-    results += run_all([lambda n=n, f=f: _rebuild(settings, n, f) for n, f in kpi_marts.items()], workers)
+    results += _rebuild_all(spark, settings, full, {name: (frame, every_input) for name, frame in kpi_marts.items()})
     _mark(spark, settings, processed, full)
     return results
 
 
-def _rebuild(settings: Settings, name: str, frame: DataFrame) -> Metrics:
+Derived = dict[str, tuple[DataFrame, tuple[str, ...]]]  # table -> (its content, the tables it reads)
+
+
+def _rebuild_all(spark: SparkSession, settings: Settings, full: bool, tables: Derived,
+                 **values: object) -> list[Metrics]:
+    def one(name: str, frame: DataFrame, reads: tuple[str, ...]) -> Metrics:
+        versions = {table: lake.version(spark, lake.table_path(settings, *table.split("/", 1))) for table in reads}
+        inputs = json.dumps({**versions, **{k: str(v) for k, v in values.items()}}, sort_keys=True)
+        return _rebuild(settings, name, frame, inputs, full)
+
+    return run_all([lambda n=n, f=f, r=r: one(n, f, r) for n, (f, r) in tables.items()], settings.spark.parallel_jobs)
+
+
+def _rebuild(settings: Settings, name: str, frame: DataFrame, inputs: str, full: bool) -> Metrics:
+    """Overwrite a table derived whole from its inputs, unless (incremental runs) its inputs are unchanged since
+    it was last written: `inputs` (the versions of the tables it reads) is kept with the table's commit as
+    Delta user metadata. A skipped table's metrics row says 0 read and 0 written."""
     with measured("gold", name) as m:
         path = gold_path(settings, name)
-        before = lake.version(frame.sparkSession, path)
-        _write(frame, path)
+        before, commit = lake.last_commit(frame.sparkSession, path)
+        if not full and commit.get("userMetadata") == inputs:
+            return m
+        _write(frame, path, inputs=inputs)
         m.rows_read = m.rows_written = lake.committed_rows(frame.sparkSession, path, before)
     return m
 
 
-def _dimensions(spark: SparkSession, settings: Settings, results: list[Metrics]) -> dict[str, DataFrame]:
-    frames = {
-        "dim_store": star.dim_store(_silver(spark, settings, "stores")),
-        "dim_supplier": star.dim_supplier(_silver(spark, settings, "suppliers")),
-        "dim_product": star.dim_product(_silver(spark, settings, "products")),
-        "dim_customer": star.dim_customer(_silver(spark, settings, "customers")),
-        "dim_channel": star.dim_channel(spark),
+def _dimensions(spark: SparkSession, settings: Settings, full: bool, results: list[Metrics]) -> dict[str, DataFrame]:
+    tables: Derived = {
+        "dim_store": (star.dim_store(_silver(spark, settings, "stores")), ("silver/stores",)),
+        "dim_supplier": (star.dim_supplier(_silver(spark, settings, "suppliers")), ("silver/suppliers",)),
+        "dim_product": (star.dim_product(_silver(spark, settings, "products")), ("silver/products",)),
+        "dim_customer": (star.dim_customer(_silver(spark, settings, "customers")), ("silver/customers",)),
+        "dim_channel": (star.dim_channel(spark), ()),
     }
+    results += _rebuild_all(spark, settings, full, tables)
     sales = _silver(spark, settings, "sales_lines").agg(F.min("sale_ts"), F.max("sale_ts")).first()
     counts = _silver(spark, settings, "inventory_counts").agg(F.min("count_date"), F.max("count_date")).first()
     orders = _silver(spark, settings, "purchase_orders").agg(F.min("order_date"), F.max("promised_date")).first()
     days = [d.date() if hasattr(d, "date") else d for d in (*sales, *counts, *orders) if d is not None]
-    frames["dim_date"] = star.dim_date(spark, min(days).replace(month=1, day=1), max(days).replace(month=12, day=31))
-    results += run_all([lambda n=n, f=f: _rebuild(settings, n, f) for n, f in frames.items()],
-                       settings.spark.parallel_jobs)
-    return {name: lake.read(spark, gold_path(settings, name)) for name in frames}
+    first, last = min(days).replace(month=1, day=1), max(days).replace(month=12, day=31)
+    results += _rebuild_all(spark, settings, full, {"dim_date": (star.dim_date(spark, first, last), ())},
+                            first=first, last=last)
+    return {name: lake.read(spark, gold_path(settings, name)) for name in (*tables, "dim_date")}
 
 
 def _pending(spark: SparkSession, settings: Settings, full: bool) -> dict[str, list[str]]:
@@ -155,8 +179,7 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         _write(fact.derive(silver, dims, history), path, fact.partition)
         metrics.rows_written = lake.committed_rows(spark, path, before)
         return
-    unresolved = lake.read(spark, path).where(" OR ".join(f"{k} = {star.UNKNOWN}" for k in fact.keys_to_resolve)) \
-        .select(*fact.key).distinct()
+    unresolved = star.now_resolvable(lake.read(spark, path), fact.keys_to_resolve, dims).select(*fact.key).distinct()
     changed = silver.where(F.col("_load_id").isin(loads))
     retry = silver.join(unresolved, list(fact.key), "left_semi")
     source = changed.unionByName(retry).dropDuplicates(list(fact.key)).persist()

@@ -40,6 +40,7 @@ DIM_PRODUCT = Dimension("dim_product", "product_key", "sku")
 DIM_CUSTOMER = Dimension("dim_customer", "customer_key", "customer_id")
 DIM_SUPPLIER = Dimension("dim_supplier", "supplier_key", "supplier_code")
 CHANNELS = (("store", "Physical"), ("web", "Online"), ("app", "Online"))
+BY_KEY = {d.key: d for d in (DIM_STORE, DIM_PRODUCT, DIM_CUSTOMER, DIM_SUPPLIER)}
 
 
 def _with_members(frame: DataFrame, dim: Dimension, labels: dict[str, str]) -> DataFrame:
@@ -122,6 +123,18 @@ def flag_codes(frame: DataFrame, column: str, dim_frame: DataFrame, dim: Dimensi
     joined = frame.join(F.broadcast(codes), frame[column] == codes[f"_c_{column}"], "left").drop(f"_c_{column}")
     return joined.withColumn(f"_has_{dim.code}", F.coalesce(F.col(f"_has_{dim.code}_{column}"), F.lit(False))) \
         .drop(f"_has_{dim.code}_{column}")
+
+
+def now_resolvable(fact: DataFrame, keys: tuple[str, ...], dims: dict[str, DataFrame]) -> DataFrame:
+    """Fact rows holding an unknown (-1) key whose code the dimension knows by now: the rows a later run
+    re-derives. Rows whose code is still unknown are left alone (rewriting them would change nothing)."""
+    frame = fact.where(" OR ".join(f"{k} = {UNKNOWN}" for k in keys))
+    resolves = F.lit(False)
+    for key in keys:
+        dim = BY_KEY[key]
+        frame = flag_codes(frame, dim.code, dims[dim.name], dim)
+        resolves = resolves | ((F.col(key) == UNKNOWN) & F.col(f"_has_{dim.code}"))
+    return frame.where(resolves)
 
 
 def fact_sales(lines: DataFrame, products_history: DataFrame, dims: dict[str, DataFrame]) -> DataFrame:

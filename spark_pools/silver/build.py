@@ -66,7 +66,7 @@ def staged(spark: SparkSession, settings: Settings, entity: Entity, loads: list[
     if entity.pii:
         key = resolve(settings, "pii_hash_key")
         frame = frame.withColumns({f"{c}_hash": hmac_sha256(F.col(c), key) for c in entity.pii}).drop(*entity.pii)
-    return evaluate(frame, entity.rules)
+    return evaluate(frame, entity.checks)
 
 
 def _flag_known(spark: SparkSession, settings: Settings, frame: DataFrame, column: str, master: str) -> DataFrame:
@@ -105,9 +105,9 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
             F.count(F.lit(1)).alias("read"), F.sum((F.size("_dq_failed") > 0).cast("int")).alias("quarantined"),
             F.sum((F.size("_dq_fatal") > 0).cast("int")).alias("fatal"),
             *[F.sum(F.array_contains("_dq_failed", r.name).cast("int")).alias(f"q:{r.name}")
-              for r in entity.rules if r.action == "quarantine"],
+              for r in entity.checks if r.action == "quarantine"],
             *[F.sum(F.array_contains("_dq_warnings", r.name).cast("int")).alias(f"w:{r.name}")
-              for r in entity.rules if r.action == "warn"],
+              for r in entity.checks if r.action == "warn"],
         ).first().asDict()
         if stats["fatal"]:
             failed = rows.where(F.size("_dq_fatal") > 0).select("_dq_fatal").first()[0]

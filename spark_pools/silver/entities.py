@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from pipelines.catalog import ONLINE_STORE_CODE
+from pipelines.catalog import CURRENCY, ONLINE_STORE_CODE
 from spark_pools.silver.rules import Rule, known, mandatory, numeric
 
 LINEAGE = "_source_file, _delivery_date, _load_id, _ingest_ts, to_json(struct(*)) AS _original"
@@ -34,7 +34,14 @@ class Entity:
     partition: str | None = None
     partition_expr: str | None = None
     codes: dict[str, str] = field(default_factory=dict)  # column -> master entity whose key it must match
+    codes_owner: str = ""  # who fixes a code the master data does not know
     pii: tuple[str, ...] = ()
+
+    @property
+    def checks(self) -> tuple[Rule, ...]:
+        """Every rule the entity's rows are checked against: its own, and a `known_<column>` warning per code
+        column looked up in the master data."""
+        return self.rules + known(self.codes_owner, *self.codes)
 
 
 def _range(column: str, low: int, high: int) -> str:
@@ -83,11 +90,14 @@ SALES_LINES = Entity(
         Rule("not_in_future", "sale_ts IS NULL OR _delivery_date IS NULL OR sale_ts < date_add(_delivery_date, 2)",
              "quarantine", OWNER_STORES, "a sale happened before the delivery that reports it (1 day of clock skew)"),
         Rule("transaction_type_known", "transaction_type IN ('SALE', 'RETURN')", "quarantine", OWNER_STORES),
-        *known(OWNER_STORES, "store_code", "sku"),
+        Rule("single_currency", f"currency IS NULL OR currency = '{CURRENCY}'", "fail", OWNER_STORES,
+             f"amounts are in {CURRENCY}: a feed in another currency stops the load instead of being summed "
+             "into the KPIs unconverted"),
     ),
     partition="sale_month",
     partition_expr="date_format(sale_ts, 'yyyy-MM')",
     codes={"store_code": "stores", "sku": "products"},
+    codes_owner=OWNER_STORES,
 )
 
 INVENTORY_COUNTS = Entity(
@@ -104,11 +114,11 @@ INVENTORY_COUNTS = Entity(
         numeric("count_date", "on_hand_quantity", owner=OWNER_STORES),
         Rule("on_hand_in_range", _range("on_hand_quantity", 0, 1_000_000), "quarantine", OWNER_STORES,
              "stock on hand is between 0 and 1,000,000 units"),
-        *known(OWNER_STORES, "store_code", "sku"),
     ),
     partition="count_month",
     partition_expr="date_format(count_date, 'yyyy-MM')",
     codes={"store_code": "stores", "sku": "products"},
+    codes_owner=OWNER_STORES,
 )
 
 INVENTORY_MOVEMENTS = Entity(
@@ -126,11 +136,11 @@ INVENTORY_MOVEMENTS = Entity(
         numeric("movement_ts", "quantity", owner=OWNER_STORES),
         Rule("movement_type_known", f"movement_type IS NULL OR movement_type IN {MOVEMENT_TYPES}", "quarantine",
              OWNER_STORES),
-        *known(OWNER_STORES, "store_code", "sku"),
     ),
     partition="movement_month",
     partition_expr="date_format(movement_ts, 'yyyy-MM')",
     codes={"store_code": "stores", "sku": "products"},
+    codes_owner=OWNER_STORES,
 )
 
 FEEDBACK = Entity(
@@ -146,9 +156,9 @@ FEEDBACK = Entity(
         mandatory("feedback_id", "submitted_at_text", "channel", "rating_text", owner=OWNER_CRM),
         numeric("submitted_at", "rating", owner=OWNER_CRM),
         Rule("rating_in_range", _range("rating", 1, 5), "quarantine", OWNER_CRM, "ratings are 1 to 5 stars"),
-        *known(OWNER_CRM, "sku"),
     ),
     codes={"sku": "products"},
+    codes_owner=OWNER_CRM,
 )
 
 STORES = Entity(
@@ -223,9 +233,9 @@ PURCHASE_ORDERS = Entity(
     latest_by="updated_at",
     rules=(mandatory("po_number", "supplier_code", "store_code", "order_date_text", "promised_date_text",
                      owner=OWNER_SUPPLY),
-           numeric("order_date", "promised_date", owner=OWNER_SUPPLY),
-           *known(OWNER_SUPPLY, "store_code")),
+           numeric("order_date", "promised_date", owner=OWNER_SUPPLY)),
     codes={"store_code": "stores"},
+    codes_owner=OWNER_SUPPLY,
 )
 
 PURCHASE_ORDER_LINES = Entity(
@@ -241,9 +251,9 @@ PURCHASE_ORDER_LINES = Entity(
     rules=(mandatory("po_number", "line_number_text", "sku", "quantity_ordered_text", owner=OWNER_SUPPLY),
            numeric("line_number", "quantity_ordered", "unit_cost", owner=OWNER_SUPPLY),
            Rule("quantity_ordered_in_range", _range("quantity_ordered", 1, 1_000_000), "quarantine", OWNER_SUPPLY,
-                "an order line orders 1 to 1,000,000 units"),
-           *known(OWNER_SUPPLY, "sku")),
+                "an order line orders 1 to 1,000,000 units")),
     codes={"sku": "products"},
+    codes_owner=OWNER_SUPPLY,
 )
 
 RECEIPTS = Entity(

@@ -49,8 +49,12 @@ def known(owner: str, *columns: str) -> tuple[Rule, ...]:
 
 
 def _failed(rules: list[Rule]) -> Column:
-    checks = [F.when(~F.coalesce(F.expr(r.condition), F.lit(False)), F.lit(r.name)) for r in rules]
-    return F.filter(F.array(*checks), lambda x: x.isNotNull()) if checks else F.array().cast("array<string>")
+    """The names of the rules a row fails, as an array built by `concat` (compiled by Spark; a lambda `filter`
+    would be interpreted row by row)."""
+    none = F.array().cast("array<string>")
+    checks = [F.when(F.coalesce(F.expr(r.condition), F.lit(False)), none).otherwise(F.array(F.lit(r.name)))
+              for r in rules]
+    return F.concat(*checks) if checks else none
 
 
 def evaluate(frame: DataFrame, rules: tuple[Rule, ...]) -> DataFrame:

@@ -3,21 +3,20 @@
 - `generated`: local only; a random 32-byte key created once under the untracked cache.
 - `env`: an environment variable (CI, or a developer's shell).
 - `key_vault_secret`: on a Synapse pool through the workspace's token library; elsewhere through the Key Vault
-  REST API with an azure-identity credential (managed identity in Azure, your login on a laptop).
+  SDK's `SecretClient` with an azure-identity credential (managed identity in Azure, your login on a laptop).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import secrets as random_secrets
-import urllib.request
+from typing import TYPE_CHECKING
 
 from retail.paths import cache_dir
 from retail.settings import SecretRef, Settings
 
-KEY_VAULT_API = "7.4"
-KEY_VAULT_SCOPE = "https://vault.azure.net/.default"
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
 
 
 class SecretError(RuntimeError):
@@ -60,16 +59,24 @@ def _key_vault(vault: str, name: str) -> str:
         return mssparkutils.credentials.getSecret(vault, name)
     except ImportError:
         pass
+    from azure.core.exceptions import AzureError
+    from azure.keyvault.secrets import SecretClient
+
+    client = SecretClient(vault_url(vault), credential(), retry_total=3)
+    try:
+        return client.get_secret(name).value
+    except AzureError as error:
+        reason = getattr(error, "reason", None) or type(error).__name__
+        raise SecretError(f"Key Vault {vault}: cannot read secret {name!r}: {reason}") from None
+    finally:
+        client.close()
+
+
+def credential() -> TokenCredential:
+    """Managed identity in Azure, the developer's login on a laptop: whatever azure-identity finds first."""
     from azure.identity import DefaultAzureCredential
 
-    token = DefaultAzureCredential().get_token(KEY_VAULT_SCOPE).token
-    url = f"{vault_url(vault)}/secrets/{name}?api-version={KEY_VAULT_API}"
-    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)["value"]
-    except OSError as error:
-        raise SecretError(f"Key Vault {vault}: cannot read secret {name!r}: {error}") from None
+    return DefaultAzureCredential()
 
 
 def vault_url(vault: str) -> str:

@@ -8,16 +8,9 @@ import pytest
 from delta.tables import DeltaTable
 from pyspark.sql import SparkSession
 
-from retail.settings import load_settings
 from spark_pools import lake
-from spark_pools.session import get_spark
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def spark() -> SparkSession:
-    return get_spark(load_settings("local"))
 
 
 def test_version_and_committed_rows_agree_with_delta_history(spark: SparkSession, tmp_path: Path) -> None:

@@ -13,11 +13,6 @@ from spark_pools.session import KAFKA_SOURCE_CLASS, NoPoolSessionError, auto_dri
 pytestmark = pytest.mark.spark
 
 
-@pytest.fixture(scope="module")
-def spark() -> SparkSession:
-    return get_spark(load_settings("local"))
-
-
 def test_delta_table_round_trip(spark: SparkSession, tmp_path: Path) -> None:
     path = str(tmp_path / "orders")
     spark.createDataFrame([(1, "S001", 2.5), (2, "S002", 4.0)], "id int, store string, amount double") \

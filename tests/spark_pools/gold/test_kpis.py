@@ -9,16 +9,9 @@ import pytest
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from retail.settings import load_settings
 from spark_pools.gold import kpis, marts
-from spark_pools.session import get_spark
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def spark() -> SparkSession:
-    return get_spark(load_settings("local"))
 
 
 def one(spark: SparkSession, **values: float) -> DataFrame:

@@ -1,4 +1,5 @@
 """The dedicated SQL pool database project and the Python that understands it (dialect, linter, local DuckDB).
 
-Not built yet: the folder is reserved so the layout matches Synapse Studio's and the design card's.
+Built so far: `dialect.py`, the Synapse dialect on sqlglot (physical table options as typed properties, CTAS,
+transpiling to DuckDB). The T-SQL project itself, the linter, advisor and migrations are still to come.
 """

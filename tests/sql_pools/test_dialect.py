@@ -8,13 +8,24 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
-from sql_pools.dialect import (
+from sql_pools.dialect import physical_options, to_duckdb
+from sql_pools.dialect.expressions import (
+    AlterDatabaseSet,
     ClusteredIndexProperty,
+    ColumnMask,
     ColumnstoreIndexProperty,
+    CreateRole,
+    CreateStatistics,
     DistributionProperty,
     PartitionRangeProperty,
-    physical_options,
-    to_duckdb,
+    Permission,
+    RangeBoundary,
+    RenameObject,
+    RoleMember,
+    SecurityPolicy,
+    SwitchPartition,
+    UpdateStatistics,
+    Workload,
 )
 
 CORPUS = [
@@ -31,6 +42,45 @@ CORPUS = [
     "('2026-01-01', '2026-02-01')), DISTRIBUTION = HASH(count_date))",
     "CREATE TABLE dbo.plain (a INTEGER)",
 ]
+STATEMENTS = {
+    "RENAME OBJECT dbo.fact_sales_new TO fact_sales": RenameObject,
+    "UPDATE STATISTICS dbo.fact_sales": UpdateStatistics,
+    "UPDATE STATISTICS dbo.fact_sales (st_date_key, st_store_key)": UpdateStatistics,
+    "ALTER TABLE dbo.fact_sales SWITCH PARTITION 2 TO dbo.fact_sales_old PARTITION 2": SwitchPartition,
+    "ALTER TABLE stg.fact_sales_month SWITCH TO dbo.fact_sales PARTITION 5 WITH (TRUNCATE_TARGET = ON)":
+        SwitchPartition,
+    "ALTER TABLE dbo.fact_sales SPLIT RANGE (20270101)": RangeBoundary,
+    "ALTER TABLE dbo.fact_sales MERGE RANGE (20250101)": RangeBoundary,
+    "CREATE WORKLOAD GROUP wg_load WITH (MIN_PERCENTAGE_RESOURCE = 30, CAP_PERCENTAGE_RESOURCE = 60, "
+    "REQUEST_MIN_RESOURCE_GRANT_PERCENT = 10)": Workload,
+    "CREATE WORKLOAD CLASSIFIER wc_powerbi WITH (WORKLOAD_GROUP = 'wg_dashboards', MEMBERNAME = 'pbi-sp', "
+    "IMPORTANCE = HIGH)": Workload,
+    "CREATE SECURITY POLICY sec.region_policy ADD FILTER PREDICATE sec.fn_region(region) ON dbo.dim_store, "
+    "ADD BLOCK PREDICATE sec.fn_region(region) ON dbo.dim_store WITH (STATE = ON)": SecurityPolicy,
+    "GRANT SELECT ON SCHEMA::rpt TO report_reader": Permission,
+    "GRANT SELECT ON dbo.dim_customer (customer_key, region) TO analyst": Permission,
+    "DENY SELECT ON OBJECT::dbo.dim_customer (email_hash) TO report_reader": Permission,
+    "REVOKE SELECT, VIEW DEFINITION ON SCHEMA::rpt FROM analyst, [pbi-sp]": Permission,
+    "CREATE ROLE report_reader": CreateRole,
+    "ALTER ROLE report_reader ADD MEMBER [pbi-service-principal]": RoleMember,
+    "ALTER TABLE dbo.dim_customer ALTER COLUMN email_hash ADD MASKED WITH (FUNCTION = 'default()')": ColumnMask,
+    "ALTER TABLE dbo.dim_customer ALTER COLUMN email_hash DROP MASKED": ColumnMask,
+    "CREATE STATISTICS st_date_key ON dbo.fact_sales (date_key) WITH FULLSCAN": CreateStatistics,
+    "ALTER DATABASE retail SET RESULT_SET_CACHING OFF": AlterDatabaseSet,
+}
+PROCEDURE = """CREATE PROCEDURE load.usp_fact_sales @load_date DATE AS
+BEGIN
+    SET NOCOUNT ON;
+    TRUNCATE TABLE stg.fact_sales;
+    CREATE TABLE dbo.fact_sales_new WITH (DISTRIBUTION = HASH(store_key), CLUSTERED COLUMNSTORE INDEX)
+        AS SELECT * FROM stg.fact_sales OPTION (LABEL = 'load: fact_sales ctas');
+    IF @load_date IS NULL
+    BEGIN
+        SET @load_date = CAST(GETDATE() AS DATE);
+    END;
+    RENAME OBJECT dbo.fact_sales_new TO fact_sales;
+    UPDATE STATISTICS dbo.fact_sales;
+END"""
 
 
 @pytest.mark.parametrize("sql", CORPUS)
@@ -38,6 +88,57 @@ def test_statements_round_trip(sql: str) -> None:
     parsed = sqlglot.parse_one(sql, read="synapse")
     assert not isinstance(parsed, exp.Command)
     assert parsed.sql("synapse", unsupported_level=sqlglot.ErrorLevel.RAISE) == sql
+
+
+@pytest.mark.parametrize(("sql", "node"), STATEMENTS.items())
+def test_pool_statements_are_real_nodes_and_round_trip(sql: str, node: type) -> None:
+    parsed = sqlglot.parse_one(sql, read="synapse")
+    found = parsed if isinstance(parsed, node) else parsed.find(node)  # ALTER TABLE actions sit in an Alter
+    assert found is not None and not isinstance(parsed, exp.Command), repr(parsed)
+    assert parsed.sql("synapse", unsupported_level=sqlglot.ErrorLevel.RAISE) == sql
+
+
+def test_a_procedure_body_is_statements_not_an_opaque_command() -> None:
+    procedure = sqlglot.parse_one(PROCEDURE, read="synapse")
+    assert not list(procedure.find_all(exp.Command))
+    body = procedure.expression
+    kinds = [type(node).__name__ for node in body.expressions]
+    assert kinds[:3] == ["Set", "TruncateTable", "Create"] and "RenameObject" in kinds and "UpdateStatistics" in kinds
+    text = procedure.sql("synapse", unsupported_level=sqlglot.ErrorLevel.RAISE)
+    assert sqlglot.parse_one(text, read="synapse").sql("synapse") == text  # stable once generated
+
+
+def test_if_blocks_hold_exactly_their_statements() -> None:
+    script = "IF 1 = 1 BEGIN IF 2 = 2 BEGIN SELECT 1; END; SELECT 2; END ELSE SELECT 3; SELECT 4"
+    outer, after = sqlglot.parse(script, read="synapse")
+    assert isinstance(outer, exp.IfBlock) and isinstance(after, exp.Select)  # SELECT 4 is not in the IF
+    assert [type(s).__name__ for s in outer.args["true"].expressions] == ["IfBlock", "Select"]
+    assert outer.args["false"].sql("synapse") == "SELECT 3"
+    text = outer.sql("synapse")
+    assert text == "IF 1 = 1 BEGIN IF 2 = 2 BEGIN SELECT 1; END; SELECT 2; END ELSE SELECT 3"
+    assert sqlglot.parse_one(text, read="synapse").sql("synapse") == text
+    with pytest.raises(sqlglot.errors.ParseError, match="BEGIN without END"):
+        sqlglot.parse("IF 1 = 1 BEGIN SELECT 1; SELECT 2", read="synapse")
+
+
+def _first(node: type) -> exp.Expression:
+    return sqlglot.parse_one(next(sql for sql, kind in STATEMENTS.items() if kind is node), read="synapse")
+
+
+def test_statement_parts_are_readable() -> None:
+    policy = _first(SecurityPolicy)
+    assert [(p.args["kind"], p.args["table"].name) for p in policy.expressions] == [
+        ("FILTER", "dim_store"), ("BLOCK", "dim_store")]
+    classifier = sqlglot.parse_one(next(sql for sql in STATEMENTS if "CLASSIFIER" in sql), read="synapse")
+    assert {o.this.name: o.args["value"].name for o in classifier.expressions}["WORKLOAD_GROUP"] == "wg_dashboards"
+    switch = sqlglot.parse_one(next(sql for sql in STATEMENTS if "TRUNCATE_TARGET" in sql), read="synapse") \
+        .find(SwitchPartition)
+    assert (switch.args["to"].name, switch.args["to_partition"].name) == ("fact_sales", "5")
+    grant = sqlglot.parse_one("GRANT SELECT ON dbo.dim_customer (customer_key, region) TO analyst", read="synapse")
+    assert (grant.args["this"].name, [c.name for c in grant.args["columns"]]) == (
+        "dim_customer", ["customer_key", "region"])
+    mask = _first(ColumnMask).find(ColumnMask)
+    assert (mask.this.name, mask.args["function"].name) == ("email_hash", "default()")
 
 
 def test_options_are_typed() -> None:

@@ -1,0 +1,225 @@
+"""Parsing the pool's table options and statements on top of sqlglot's T-SQL parser."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from sqlglot import exp
+from sqlglot.parsers.tsql import TSQLParser
+from sqlglot.tokens import TokenType
+
+from sql_pools.dialect.expressions import (
+    DISTRIBUTIONS,
+    AlterDatabaseSet,
+    ClusteredIndexProperty,
+    ColumnMask,
+    ColumnstoreIndexProperty,
+    CreateRole,
+    CreateStatistics,
+    DistributionProperty,
+    PartitionRangeProperty,
+    Permission,
+    RangeBoundary,
+    RenameObject,
+    RoleMember,
+    SecurityPolicy,
+    SecurityPredicate,
+    SwitchPartition,
+    UpdateStatistics,
+    Workload,
+)
+
+
+class SynapseParser(TSQLParser):
+    PROPERTY_PARSERS: ClassVar[dict] = {
+        **TSQLParser.PROPERTY_PARSERS,
+        "DISTRIBUTION": lambda self: self._parse_distribution(),
+        "CLUSTERED": lambda self: self._parse_columnstore(),
+        # T-SQL's tokenizer reads CLUSTERED INDEX as one token
+        "CLUSTERED INDEX": lambda self: self.expression(
+            ClusteredIndexProperty(expressions=self._parse_wrapped_csv(self._parse_ordered))),
+        "PARTITION": lambda self: self._parse_partition_range(),
+    }
+
+    ALTER_PARSERS: ClassVar[dict] = {
+        **TSQLParser.ALTER_PARSERS,
+        "ALTER": lambda self: self._parse_column_mask() or TSQLParser._parse_alter_table_alter(self),
+        "SWITCH": lambda self: self._parse_switch(),
+        "SPLIT": lambda self: self._parse_range_boundary("SPLIT"),
+        "MERGE": lambda self: self._parse_range_boundary("MERGE"),
+    }
+
+    def _parse_statement(self) -> exp.Expr | None:
+        """The pool's own statements first; everything else as T-SQL."""
+        if self._match_text_seq("RENAME", "OBJECT"):
+            self._match(TokenType.DCOLON)
+            table = self._parse_table_parts()
+            self._match_text_seq("TO")
+            return self.expression(RenameObject(this=table, to=self._parse_id_var()))
+        if self._match_text_seq("UPDATE", "STATISTICS"):
+            table = self._parse_table_parts(schema=True)
+            names = self._parse_wrapped_csv(self._parse_id_var) if self._match(TokenType.L_PAREN,
+                                                                                 advance=False) else None
+            return self.expression(UpdateStatistics(this=table, expressions=names))
+        for kind in ("GROUP", "CLASSIFIER"):
+            if self._match_text_seq("CREATE", "WORKLOAD", kind):
+                name = self._parse_id_var()
+                self._match(TokenType.WITH)
+                return self.expression(Workload(kind=kind, this=name,
+                                                expressions=self._parse_wrapped_csv(self._parse_option)))
+        if self._match_text_seq("CREATE", "SECURITY", "POLICY"):
+            return self._parse_security_policy()
+        if self._match_texts(("GRANT", "DENY", "REVOKE")):
+            return self._parse_permission(self._prev.text.upper())
+        if self._match_text_seq("CREATE", "ROLE"):
+            return self.expression(CreateRole(this=self._parse_id_var()))
+        if self._match_text_seq("ALTER", "ROLE"):
+            role = self._parse_id_var()
+            if not self._match_texts(("ADD", "DROP")):
+                self.raise_error("Expected ADD MEMBER or DROP MEMBER")
+            action = self._prev.text.upper()
+            self._match_text_seq("MEMBER")
+            return self.expression(RoleMember(this=role, action=action, member=self._parse_id_var()))
+        if self._match_text_seq("CREATE", "STATISTICS"):
+            name = self._parse_id_var()
+            self._match(TokenType.ON)
+            table = self._parse_table_parts(schema=True)
+            columns = self._parse_wrapped_csv(self._parse_id_var)
+            with_ = self._parse_var(any_token=True) if self._match(TokenType.WITH) else None
+            return self.expression(CreateStatistics(this=name, table=table, expressions=columns, with_=with_))
+        if self._match_text_seq("ALTER", "DATABASE"):
+            database = self._parse_id_var()
+            self._match(TokenType.SET)
+            option = self._parse_var(any_token=True)
+            return self.expression(AlterDatabaseSet(this=database, option=option,
+                                                    value=self._parse_var(any_token=True)))
+        return super()._parse_statement()
+
+    def _parse_if(self) -> exp.IfBlock:
+        """IF condition branch [ELSE branch]; T-SQL's parser would let a BEGIN ... END branch run on to the end
+        of the batch, taking the statements after END into the IF."""
+        condition = self._parse_condition()
+        true = self._parse_branch()
+        false = self._parse_branch() if self._match(TokenType.ELSE) else None
+        return self.expression(exp.IfBlock(this=condition, true=true, false=false))
+
+    def _parse_branch(self) -> exp.Expr | None:
+        """BEGIN statement; ... END (the statements may span `;`-separated chunks), or a single statement."""
+        if not self._match(TokenType.BEGIN):
+            return self._parse_statement()
+        statements = []
+        while not self._match(TokenType.END):
+            if self._curr:
+                statements.append(self._parse_statement())
+            elif self._chunk_index < len(self._chunks):
+                self._advance_chunk()
+            else:
+                self.raise_error("BEGIN without END")
+        return self.expression(exp.Block(expressions=statements, begin=True))
+
+    def _parse_permission(self, action: str) -> Permission:
+        privileges = self._parse_csv(self._parse_privilege)
+        self._match(TokenType.ON)
+        kind = self._prev.text.upper() if self._match_texts(("SCHEMA", "OBJECT")) else None
+        if kind:
+            self._match(TokenType.DCOLON)
+        securable = self._parse_table_parts(schema=True)
+        columns = self._parse_wrapped_csv(self._parse_id_var) if self._match(TokenType.L_PAREN, advance=False) \
+            else None
+        if not self._match_texts(("TO", "FROM")):
+            self.raise_error(f"Expected TO or FROM in {action}")
+        principals = self._parse_csv(self._parse_id_var)
+        return self.expression(Permission(action=action, privileges=privileges, kind=kind, this=securable,
+                                          columns=columns, principals=principals))
+
+    def _parse_privilege(self) -> exp.Var:
+        """One privilege: its words up to the next comma or ON (SELECT, EXECUTE, VIEW DEFINITION, ...)."""
+        words = []
+        while self._curr and self._curr.token_type not in (TokenType.COMMA, TokenType.ON):
+            words.append(self._curr.text.upper())
+            self._advance()
+        if not words:
+            self.raise_error("Expected a privilege")
+        return exp.Var(this=" ".join(words))
+
+    def _parse_column_mask(self) -> ColumnMask | None:
+        index = self._index
+        if self._match_text_seq("COLUMN"):
+            column = self._parse_id_var()
+            if self._match_text_seq("ADD", "MASKED", "WITH"):
+                options = self._parse_wrapped_csv(self._parse_option)
+                function = next((o.args["value"] for o in options if o.this.name.upper() == "FUNCTION"), None)
+                if function is None:
+                    self.raise_error("ADD MASKED needs WITH (FUNCTION = '...')")
+                return self.expression(ColumnMask(this=column, function=function))
+            if self._match_text_seq("DROP", "MASKED"):
+                return self.expression(ColumnMask(this=column))
+        self._retreat(index)
+        return None
+
+    def _parse_option(self) -> exp.Property:
+        """name = value, the value a literal, a name, or a parenthesised option list."""
+        key = self._parse_var(any_token=True)
+        self._match(TokenType.EQ)
+        value = (self.expression(exp.Tuple(expressions=self._parse_wrapped_csv(self._parse_option)))
+                 if self._match(TokenType.L_PAREN, advance=False)
+                 else self._parse_primary() or self._parse_var(any_token=True))
+        return self.expression(exp.Property(this=key, value=value))
+
+    def _parse_security_policy(self) -> SecurityPolicy:
+        name = self._parse_table_parts()
+        predicates = []
+        while self._match_text_seq("ADD"):
+            if not self._match_texts(("FILTER", "BLOCK")):
+                self.raise_error("Expected FILTER or BLOCK PREDICATE")
+            kind = self._prev.text.upper()
+            self._match_text_seq("PREDICATE")
+            function = self._parse_function() or self._parse_column()
+            self._match(TokenType.ON)
+            predicates.append(self.expression(SecurityPredicate(kind=kind, this=function,
+                                                                table=self._parse_table_parts())))
+            self._match(TokenType.COMMA)
+        if not predicates:
+            self.raise_error("A security policy needs at least one ADD ... PREDICATE")
+        options = self._parse_wrapped_csv(self._parse_option) if self._match(TokenType.WITH) else None
+        return self.expression(SecurityPolicy(this=name, expressions=predicates, options=options))
+
+    def _parse_switch(self) -> SwitchPartition:
+        partition = self._parse_number() if self._match_text_seq("PARTITION") else None
+        self._match_text_seq("TO")
+        target = self._parse_table_parts()
+        to_partition = self._parse_number() if self._match_text_seq("PARTITION") else None
+        options = self._parse_wrapped_csv(self._parse_option) if self._match(TokenType.WITH) else None
+        return self.expression(SwitchPartition(partition=partition, to=target, to_partition=to_partition,
+                                               options=options))
+
+    def _parse_range_boundary(self, kind: str) -> RangeBoundary:
+        if not self._match_text_seq("RANGE"):
+            self.raise_error(f"Expected RANGE after {kind}")
+        return self.expression(RangeBoundary(kind=kind, this=self._parse_wrapped(self._parse_bitwise)))
+
+    def _parse_distribution(self) -> DistributionProperty:
+        self._match(TokenType.EQ)
+        if not self._match_texts(DISTRIBUTIONS):
+            self.raise_error(f"Expected one of {', '.join(DISTRIBUTIONS)} after DISTRIBUTION =")
+        kind = self._prev.text.upper()
+        columns = self._parse_wrapped_csv(self._parse_column) if kind == "HASH" else None
+        return self.expression(DistributionProperty(kind=kind, expressions=columns))
+
+    def _parse_columnstore(self) -> ColumnstoreIndexProperty:
+        if not self._match_text_seq("COLUMNSTORE", "INDEX"):
+            self.raise_error("Expected COLUMNSTORE INDEX or INDEX after CLUSTERED")
+        order = self._parse_wrapped_csv(self._parse_column) if self._match_text_seq("ORDER") else None
+        return self.expression(ColumnstoreIndexProperty(expressions=order))
+
+    def _parse_partition_range(self) -> PartitionRangeProperty:
+        self._match_l_paren()
+        column = self._parse_column()
+        if not self._match_text_seq("RANGE"):
+            self.raise_error("Expected RANGE in a PARTITION table option")
+        side = self._prev.text.upper() if self._match_texts(("LEFT", "RIGHT")) else None
+        if not self._match_text_seq("FOR", "VALUES"):
+            self.raise_error("Expected FOR VALUES in a PARTITION table option")
+        boundaries = self._parse_wrapped_csv(self._parse_bitwise)
+        self._match_r_paren()
+        return self.expression(PartitionRangeProperty(this=column, side=side, expressions=boundaries))

@@ -160,6 +160,49 @@ def _print_generation(manifest: dict, out: Path, seconds: float, sales_lines: in
 
 
 @cli.group()
+def stream() -> None:
+    """Real-time: the local Kafka broker that stands in for Event Hubs."""
+
+
+@stream.group()
+def broker() -> None:
+    """A single-node Apache Kafka broker in KRaft mode, state and log under .cache/broker/."""
+
+
+@broker.command("start")
+def broker_start() -> None:
+    from retail.broker import BrokerError, LocalBroker
+
+    local = LocalBroker()
+    with console.status("starting the Kafka broker ..."):
+        try:
+            info = local.start()
+        except BrokerError as error:
+            raise click.ClickException(str(error)) from None
+    console.print(f"[green]✓[/] Kafka broker running: bootstrap servers {info.bootstrap_servers} (pid {info.pid}); "
+                  f"log {local.log}")
+
+
+@broker.command("stop")
+def broker_stop() -> None:
+    from retail.broker import LocalBroker
+
+    console.print("Kafka broker stopped" if LocalBroker().stop() else "no Kafka broker was running")
+
+
+@broker.command("status")
+def broker_status() -> None:
+    """Exit code 0 when a broker runs, 1 when none does."""
+    from retail.broker import LocalBroker
+
+    info = LocalBroker().status()
+    if info is None:
+        console.print("no Kafka broker running")
+        raise SystemExit(1)
+    console.print(f"Kafka broker running: bootstrap servers {info.bootstrap_servers} (pid {info.pid})")
+
+
+@cli.group()
 def batch() -> None:
     """The medallion batch: bronze, silver and gold on Delta with Spark."""
 

@@ -164,6 +164,25 @@ def stream() -> None:
     """Real-time: the local Kafka broker that stands in for Event Hubs."""
 
 
+@stream.command("produce")
+@click.option("--rate", type=click.FloatRange(min=0.1), default=100, show_default=True, help="Events per second.")
+@click.option("--duration", type=click.FloatRange(min=0.1), default=10, show_default=True, help="Seconds.")
+@click.option("--feedback/--no-feedback", default=True, show_default=True, help="Include customer feedback events.")
+@click.option("--seed", type=int, default=7, show_default=True)
+@click.pass_obj
+def stream_produce(obj: Context, rate: float, duration: float, feedback: bool, seed: int) -> None:
+    """Simulate store tills and stock rooms: JSON events keyed by store to the environment's topics (the local
+    broker, or Event Hubs' Kafka endpoint with only the environment changed)."""
+    from pipelines.sources.events import produce
+
+    with console.status(f"producing {rate:g} events/s for {duration:g} s ..."):
+        result = produce(obj.settings, rate, duration, seed, feedback)
+    kinds = ", ".join(f"{kind} {count:,}" for kind, count in sorted(result.by_type.items()))
+    console.print(f"sent {result.sent:,} events in {result.seconds:.1f} s ({result.rate:,.0f}/s): {kinds}")
+    if result.failed:
+        raise click.ClickException(f"{result.failed:,} events were not delivered")
+
+
 @stream.group()
 def broker() -> None:
     """A single-node Apache Kafka broker in KRaft mode, state and log under .cache/broker/."""

@@ -8,43 +8,25 @@ from sqlglot import exp
 from sqlglot.generator import Generator
 from sqlglot.generators.tsql import TSQLGenerator
 
-from sql_pools.dialect.expressions import (
-    PHYSICAL,
-    AlterDatabaseSet,
-    ClusteredIndexProperty,
-    ColumnMask,
-    ColumnstoreIndexProperty,
-    CreateRole,
-    CreateStatistics,
-    DistributionProperty,
-    PartitionRangeProperty,
-    Permission,
-    RangeBoundary,
-    RenameObject,
-    RoleMember,
-    SecurityPolicy,
-    SwitchPartition,
-    UpdateStatistics,
-    Workload,
-)
+from sql_pools.dialect import expressions as nodes
 
 
-def _distribution(generator: TSQLGenerator, expression: DistributionProperty) -> str:
+def _distribution(generator: TSQLGenerator, expression: nodes.DistributionProperty) -> str:
     kind = expression.args["kind"]
     columns = f"({generator.expressions(expression, flat=True)})" if kind == "HASH" else ""
     return f"DISTRIBUTION = {kind}{columns}"
 
 
-def _columnstore(generator: TSQLGenerator, expression: ColumnstoreIndexProperty) -> str:
+def _columnstore(generator: TSQLGenerator, expression: nodes.ColumnstoreIndexProperty) -> str:
     order = f" ORDER ({generator.expressions(expression, flat=True)})" if expression.expressions else ""
     return f"CLUSTERED COLUMNSTORE INDEX{order}"
 
 
-def _clustered_index(generator: TSQLGenerator, expression: ClusteredIndexProperty) -> str:
+def _clustered_index(generator: TSQLGenerator, expression: nodes.ClusteredIndexProperty) -> str:
     return f"CLUSTERED INDEX ({generator.expressions(expression, flat=True)})"
 
 
-def _partition_range(generator: TSQLGenerator, expression: PartitionRangeProperty) -> str:
+def _partition_range(generator: TSQLGenerator, expression: nodes.PartitionRangeProperty) -> str:
     side = f" {expression.args['side']}" if expression.args.get("side") else ""
     return (f"PARTITION ({generator.sql(expression, 'this')} RANGE{side} FOR VALUES "
             f"({generator.expressions(expression, flat=True)}))")
@@ -60,26 +42,26 @@ def _options(generator: TSQLGenerator, options: list[exp.Expression]) -> str:
     return f"({', '.join(one(o) for o in options)})"
 
 
-def _switch(generator: TSQLGenerator, e: SwitchPartition) -> str:
+def _switch(generator: TSQLGenerator, e: nodes.SwitchPartition) -> str:
     source = f" PARTITION {generator.sql(e, 'partition')}" if e.args.get("partition") else ""
     target = f" PARTITION {generator.sql(e, 'to_partition')}" if e.args.get("to_partition") else ""
     options = f" WITH {_options(generator, e.args['options'])}" if e.args.get("options") else ""
     return f"SWITCH{source} TO {generator.sql(e, 'to')}{target}{options}"
 
 
-def _security_policy(generator: TSQLGenerator, e: SecurityPolicy) -> str:
+def _security_policy(generator: TSQLGenerator, e: nodes.SecurityPolicy) -> str:
     predicates = ", ".join(f"ADD {p.args['kind']} PREDICATE {generator.sql(p, 'this')} ON {generator.sql(p, 'table')}"
                            for p in e.expressions)
     options = f" WITH {_options(generator, e.args['options'])}" if e.args.get("options") else ""
     return f"CREATE SECURITY POLICY {generator.sql(e, 'this')} {predicates}{options}"
 
 
-def _update_statistics(generator: TSQLGenerator, e: UpdateStatistics) -> str:
+def _update_statistics(generator: TSQLGenerator, e: nodes.UpdateStatistics) -> str:
     names = f" ({generator.expressions(e, flat=True)})" if e.expressions else ""
     return f"UPDATE STATISTICS {generator.sql(e, 'this')}{names}"
 
 
-def _permission(generator: TSQLGenerator, e: Permission) -> str:
+def _permission(generator: TSQLGenerator, e: nodes.Permission) -> str:
     privileges = ", ".join(generator.sql(p) for p in e.args["privileges"])
     kind = f"{e.args['kind']}::" if e.args.get("kind") else ""
     columns = f" ({', '.join(generator.sql(c) for c in e.args['columns'])})" if e.args.get("columns") else ""
@@ -88,13 +70,13 @@ def _permission(generator: TSQLGenerator, e: Permission) -> str:
     return f"{e.args['action']} {privileges} ON {kind}{generator.sql(e, 'this')}{columns} {direction} {principals}"
 
 
-def _column_mask(generator: TSQLGenerator, e: ColumnMask) -> str:
+def _column_mask(generator: TSQLGenerator, e: nodes.ColumnMask) -> str:
     if e.args.get("function") is None:
         return f"ALTER COLUMN {generator.sql(e, 'this')} DROP MASKED"
     return f"ALTER COLUMN {generator.sql(e, 'this')} ADD MASKED WITH (FUNCTION = {generator.sql(e, 'function')})"
 
 
-def _create_statistics(generator: TSQLGenerator, e: CreateStatistics) -> str:
+def _create_statistics(generator: TSQLGenerator, e: nodes.CreateStatistics) -> str:
     with_ = f" WITH {generator.sql(e, 'with_')}" if e.args.get("with_") else ""
     return (f"CREATE STATISTICS {generator.sql(e, 'this')} ON {generator.sql(e, 'table')} "
             f"({generator.expressions(e, flat=True)}){with_}")
@@ -103,27 +85,28 @@ def _create_statistics(generator: TSQLGenerator, e: CreateStatistics) -> str:
 class SynapseGenerator(TSQLGenerator):
     TRANSFORMS: ClassVar[dict] = {
         **TSQLGenerator.TRANSFORMS,
-        DistributionProperty: _distribution,
-        ColumnstoreIndexProperty: _columnstore,
-        ClusteredIndexProperty: _clustered_index,
-        PartitionRangeProperty: _partition_range,
-        RenameObject: lambda g, e: f"RENAME OBJECT {g.sql(e, 'this')} TO {g.sql(e, 'to')}",
-        UpdateStatistics: _update_statistics,
-        SwitchPartition: _switch,
-        RangeBoundary: lambda g, e: f"{e.args['kind']} RANGE ({g.sql(e, 'this')})",
-        Workload: lambda g, e: f"CREATE WORKLOAD {e.args['kind']} {g.sql(e, 'this')} WITH {_options(g, e.expressions)}",
-        SecurityPolicy: _security_policy,
-        Permission: _permission,
-        CreateRole: lambda g, e: f"CREATE ROLE {g.sql(e, 'this')}",
-        RoleMember: lambda g, e: f"ALTER ROLE {g.sql(e, 'this')} {e.args['action']} MEMBER {g.sql(e, 'member')}",
-        ColumnMask: _column_mask,
-        CreateStatistics: _create_statistics,
-        AlterDatabaseSet: lambda g, e: (f"ALTER DATABASE {g.sql(e, 'this')} SET {g.sql(e, 'option')} "
+        nodes.DistributionProperty: _distribution,
+        nodes.ColumnstoreIndexProperty: _columnstore,
+        nodes.ClusteredIndexProperty: _clustered_index,
+        nodes.PartitionRangeProperty: _partition_range,
+        nodes.RenameObject: lambda g, e: f"RENAME OBJECT {g.sql(e, 'this')} TO {g.sql(e, 'to')}",
+        nodes.UpdateStatistics: _update_statistics,
+        nodes.SwitchPartition: _switch,
+        nodes.RangeBoundary: lambda g, e: f"{e.args['kind']} RANGE ({g.sql(e, 'this')})",
+        nodes.Workload: lambda g, e: (f"CREATE WORKLOAD {e.args['kind']} {g.sql(e, 'this')} "
+                                      f"WITH {_options(g, e.expressions)}"),
+        nodes.SecurityPolicy: _security_policy,
+        nodes.Permission: _permission,
+        nodes.CreateRole: lambda g, e: f"CREATE ROLE {g.sql(e, 'this')}",
+        nodes.RoleMember: lambda g, e: f"ALTER ROLE {g.sql(e, 'this')} {e.args['action']} MEMBER {g.sql(e, 'member')}",
+        nodes.ColumnMask: _column_mask,
+        nodes.CreateStatistics: _create_statistics,
+        nodes.AlterDatabaseSet: lambda g, e: (f"ALTER DATABASE {g.sql(e, 'this')} SET {g.sql(e, 'option')} "
                                         f"{g.sql(e, 'value')}"),
     }
     PROPERTIES_LOCATION: ClassVar[dict] = {
         **TSQLGenerator.PROPERTIES_LOCATION,
-        **dict.fromkeys(PHYSICAL, exp.Properties.Location.POST_WITH),
+        **dict.fromkeys(nodes.PHYSICAL, exp.Properties.Location.POST_WITH),
     }
 
     def ifblock_sql(self, expression: exp.IfBlock) -> str:

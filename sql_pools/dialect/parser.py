@@ -8,26 +8,7 @@ from sqlglot import exp
 from sqlglot.parsers.tsql import TSQLParser
 from sqlglot.tokens import TokenType
 
-from sql_pools.dialect.expressions import (
-    DISTRIBUTIONS,
-    AlterDatabaseSet,
-    ClusteredIndexProperty,
-    ColumnMask,
-    ColumnstoreIndexProperty,
-    CreateRole,
-    CreateStatistics,
-    DistributionProperty,
-    PartitionRangeProperty,
-    Permission,
-    RangeBoundary,
-    RenameObject,
-    RoleMember,
-    SecurityPolicy,
-    SecurityPredicate,
-    SwitchPartition,
-    UpdateStatistics,
-    Workload,
-)
+from sql_pools.dialect import expressions as nodes
 
 
 class SynapseParser(TSQLParser):
@@ -37,7 +18,7 @@ class SynapseParser(TSQLParser):
         "CLUSTERED": lambda self: self._parse_columnstore(),
         # T-SQL's tokenizer reads CLUSTERED INDEX as one token
         "CLUSTERED INDEX": lambda self: self.expression(
-            ClusteredIndexProperty(expressions=self._parse_wrapped_csv(self._parse_ordered))),
+            nodes.ClusteredIndexProperty(expressions=self._parse_wrapped_csv(self._parse_ordered))),
         "PARTITION": lambda self: self._parse_partition_range(),
     }
 
@@ -55,43 +36,43 @@ class SynapseParser(TSQLParser):
             self._match(TokenType.DCOLON)
             table = self._parse_table_parts()
             self._match_text_seq("TO")
-            return self.expression(RenameObject(this=table, to=self._parse_id_var()))
+            return self.expression(nodes.RenameObject(this=table, to=self._parse_id_var()))
         if self._match_text_seq("UPDATE", "STATISTICS"):
             table = self._parse_table_parts(schema=True)
             names = self._parse_wrapped_csv(self._parse_id_var) if self._match(TokenType.L_PAREN,
                                                                                  advance=False) else None
-            return self.expression(UpdateStatistics(this=table, expressions=names))
+            return self.expression(nodes.UpdateStatistics(this=table, expressions=names))
         for kind in ("GROUP", "CLASSIFIER"):
             if self._match_text_seq("CREATE", "WORKLOAD", kind):
                 name = self._parse_id_var()
                 self._match(TokenType.WITH)
-                return self.expression(Workload(kind=kind, this=name,
+                return self.expression(nodes.Workload(kind=kind, this=name,
                                                 expressions=self._parse_wrapped_csv(self._parse_option)))
         if self._match_text_seq("CREATE", "SECURITY", "POLICY"):
             return self._parse_security_policy()
         if self._match_texts(("GRANT", "DENY", "REVOKE")):
             return self._parse_permission(self._prev.text.upper())
         if self._match_text_seq("CREATE", "ROLE"):
-            return self.expression(CreateRole(this=self._parse_id_var()))
+            return self.expression(nodes.CreateRole(this=self._parse_id_var()))
         if self._match_text_seq("ALTER", "ROLE"):
             role = self._parse_id_var()
             if not self._match_texts(("ADD", "DROP")):
                 self.raise_error("Expected ADD MEMBER or DROP MEMBER")
             action = self._prev.text.upper()
             self._match_text_seq("MEMBER")
-            return self.expression(RoleMember(this=role, action=action, member=self._parse_id_var()))
+            return self.expression(nodes.RoleMember(this=role, action=action, member=self._parse_id_var()))
         if self._match_text_seq("CREATE", "STATISTICS"):
             name = self._parse_id_var()
             self._match(TokenType.ON)
             table = self._parse_table_parts(schema=True)
             columns = self._parse_wrapped_csv(self._parse_id_var)
             with_ = self._parse_var(any_token=True) if self._match(TokenType.WITH) else None
-            return self.expression(CreateStatistics(this=name, table=table, expressions=columns, with_=with_))
+            return self.expression(nodes.CreateStatistics(this=name, table=table, expressions=columns, with_=with_))
         if self._match_text_seq("ALTER", "DATABASE"):
             database = self._parse_id_var()
             self._match(TokenType.SET)
             option = self._parse_var(any_token=True)
-            return self.expression(AlterDatabaseSet(this=database, option=option,
+            return self.expression(nodes.AlterDatabaseSet(this=database, option=option,
                                                     value=self._parse_var(any_token=True)))
         return super()._parse_statement()
 
@@ -117,7 +98,7 @@ class SynapseParser(TSQLParser):
                 self.raise_error("BEGIN without END")
         return self.expression(exp.Block(expressions=statements, begin=True))
 
-    def _parse_permission(self, action: str) -> Permission:
+    def _parse_permission(self, action: str) -> nodes.Permission:
         privileges = self._parse_csv(self._parse_privilege)
         self._match(TokenType.ON)
         kind = self._prev.text.upper() if self._match_texts(("SCHEMA", "OBJECT")) else None
@@ -129,7 +110,7 @@ class SynapseParser(TSQLParser):
         if not self._match_texts(("TO", "FROM")):
             self.raise_error(f"Expected TO or FROM in {action}")
         principals = self._parse_csv(self._parse_id_var)
-        return self.expression(Permission(action=action, privileges=privileges, kind=kind, this=securable,
+        return self.expression(nodes.Permission(action=action, privileges=privileges, kind=kind, this=securable,
                                           columns=columns, principals=principals))
 
     def _parse_privilege(self) -> exp.Var:
@@ -142,7 +123,7 @@ class SynapseParser(TSQLParser):
             self.raise_error("Expected a privilege")
         return exp.Var(this=" ".join(words))
 
-    def _parse_column_mask(self) -> ColumnMask | None:
+    def _parse_column_mask(self) -> nodes.ColumnMask | None:
         index = self._index
         if self._match_text_seq("COLUMN"):
             column = self._parse_id_var()
@@ -151,9 +132,9 @@ class SynapseParser(TSQLParser):
                 function = next((o.args["value"] for o in options if o.this.name.upper() == "FUNCTION"), None)
                 if function is None:
                     self.raise_error("ADD MASKED needs WITH (FUNCTION = '...')")
-                return self.expression(ColumnMask(this=column, function=function))
+                return self.expression(nodes.ColumnMask(this=column, function=function))
             if self._match_text_seq("DROP", "MASKED"):
-                return self.expression(ColumnMask(this=column))
+                return self.expression(nodes.ColumnMask(this=column))
         self._retreat(index)
         return None
 
@@ -166,7 +147,7 @@ class SynapseParser(TSQLParser):
                  else self._parse_primary() or self._parse_var(any_token=True))
         return self.expression(exp.Property(this=key, value=value))
 
-    def _parse_security_policy(self) -> SecurityPolicy:
+    def _parse_security_policy(self) -> nodes.SecurityPolicy:
         name = self._parse_table_parts()
         predicates = []
         while self._match_text_seq("ADD"):
@@ -176,43 +157,43 @@ class SynapseParser(TSQLParser):
             self._match_text_seq("PREDICATE")
             function = self._parse_function() or self._parse_column()
             self._match(TokenType.ON)
-            predicates.append(self.expression(SecurityPredicate(kind=kind, this=function,
+            predicates.append(self.expression(nodes.SecurityPredicate(kind=kind, this=function,
                                                                 table=self._parse_table_parts())))
             self._match(TokenType.COMMA)
         if not predicates:
             self.raise_error("A security policy needs at least one ADD ... PREDICATE")
         options = self._parse_wrapped_csv(self._parse_option) if self._match(TokenType.WITH) else None
-        return self.expression(SecurityPolicy(this=name, expressions=predicates, options=options))
+        return self.expression(nodes.SecurityPolicy(this=name, expressions=predicates, options=options))
 
-    def _parse_switch(self) -> SwitchPartition:
+    def _parse_switch(self) -> nodes.SwitchPartition:
         partition = self._parse_number() if self._match_text_seq("PARTITION") else None
         self._match_text_seq("TO")
         target = self._parse_table_parts()
         to_partition = self._parse_number() if self._match_text_seq("PARTITION") else None
         options = self._parse_wrapped_csv(self._parse_option) if self._match(TokenType.WITH) else None
-        return self.expression(SwitchPartition(partition=partition, to=target, to_partition=to_partition,
+        return self.expression(nodes.SwitchPartition(partition=partition, to=target, to_partition=to_partition,
                                                options=options))
 
-    def _parse_range_boundary(self, kind: str) -> RangeBoundary:
+    def _parse_range_boundary(self, kind: str) -> nodes.RangeBoundary:
         if not self._match_text_seq("RANGE"):
             self.raise_error(f"Expected RANGE after {kind}")
-        return self.expression(RangeBoundary(kind=kind, this=self._parse_wrapped(self._parse_bitwise)))
+        return self.expression(nodes.RangeBoundary(kind=kind, this=self._parse_wrapped(self._parse_bitwise)))
 
-    def _parse_distribution(self) -> DistributionProperty:
+    def _parse_distribution(self) -> nodes.DistributionProperty:
         self._match(TokenType.EQ)
-        if not self._match_texts(DISTRIBUTIONS):
-            self.raise_error(f"Expected one of {', '.join(DISTRIBUTIONS)} after DISTRIBUTION =")
+        if not self._match_texts(nodes.DISTRIBUTIONS):
+            self.raise_error(f"Expected one of {', '.join(nodes.DISTRIBUTIONS)} after DISTRIBUTION =")
         kind = self._prev.text.upper()
         columns = self._parse_wrapped_csv(self._parse_column) if kind == "HASH" else None
-        return self.expression(DistributionProperty(kind=kind, expressions=columns))
+        return self.expression(nodes.DistributionProperty(kind=kind, expressions=columns))
 
-    def _parse_columnstore(self) -> ColumnstoreIndexProperty:
+    def _parse_columnstore(self) -> nodes.ColumnstoreIndexProperty:
         if not self._match_text_seq("COLUMNSTORE", "INDEX"):
             self.raise_error("Expected COLUMNSTORE INDEX or INDEX after CLUSTERED")
         order = self._parse_wrapped_csv(self._parse_column) if self._match_text_seq("ORDER") else None
-        return self.expression(ColumnstoreIndexProperty(expressions=order))
+        return self.expression(nodes.ColumnstoreIndexProperty(expressions=order))
 
-    def _parse_partition_range(self) -> PartitionRangeProperty:
+    def _parse_partition_range(self) -> nodes.PartitionRangeProperty:
         self._match_l_paren()
         column = self._parse_column()
         if not self._match_text_seq("RANGE"):
@@ -222,4 +203,4 @@ class SynapseParser(TSQLParser):
             self.raise_error("Expected FOR VALUES in a PARTITION table option")
         boundaries = self._parse_wrapped_csv(self._parse_bitwise)
         self._match_r_paren()
-        return self.expression(PartitionRangeProperty(this=column, side=side, expressions=boundaries))
+        return self.expression(nodes.PartitionRangeProperty(this=column, side=side, expressions=boundaries))

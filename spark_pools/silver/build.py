@@ -91,40 +91,42 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
     target, quarantine = silver_path(settings, entity.name), quarantine_path(settings, entity.name)
     if not loads:
         return
-    rows = staged(spark, settings, entity, loads).persist()
+    # Not cached: a cache of every conformed row (with its original record as JSON) costs more in memory and
+    # spills at scale than reading bronze again. One pass counts, one builds the kept rows (cached: they are
+    # counted, then written), one writes the quarantined rows, whose `_original` only they compute.
+    rows = staged(spark, settings, entity, loads)
     before = {path: lake.version(spark, path) for path in (target, quarantine)}
+    key = F.concat_ws("|", *[F.col(k).cast("string") for k in entity.key])
+    bad = rows.where(F.size("_dq_failed") > 0).select(
+        key.alias("business_key"), F.col("_dq_failed").alias("failed_rules"), "_original", "_source_file",
+        "_delivery_date", "_load_id", "_ingest_ts")
+    good = rows.where(F.size("_dq_failed") == 0).select(*_data_columns(rows))
+    if entity.partition:
+        good = good.withColumn(entity.partition, F.expr(entity.partition_expr))
+    stats = rows.select(
+        F.count(F.lit(1)).alias("read"), F.sum((F.size("_dq_failed") > 0).cast("int")).alias("quarantined"),
+        F.sum((F.size("_dq_fatal") > 0).cast("int")).alias("fatal"),
+        *[F.sum(F.array_contains("_dq_failed", r.name).cast("int")).alias(f"q:{r.name}")
+          for r in entity.checks if r.action == "quarantine"],
+        *[F.sum(F.array_contains("_dq_warnings", r.name).cast("int")).alias(f"w:{r.name}")
+          for r in entity.checks if r.action == "warn"],
+    ).first().asDict()
+    if stats["fatal"]:
+        failed = rows.where(F.size("_dq_fatal") > 0).select("_dq_fatal").first()[0]
+        raise RuleFailedError(f"{entity.name}: {stats['fatal']} rows break fail rules {failed}; nothing written")
+    kept = _latest(good, entity).persist()
     try:
-        key = F.concat_ws("|", *[F.col(k).cast("string") for k in entity.key])
-        bad = rows.where(F.size("_dq_failed") > 0).select(
-            key.alias("business_key"), F.col("_dq_failed").alias("failed_rules"), "_original", "_source_file",
-            "_delivery_date", "_load_id", "_ingest_ts")
-        good = rows.where(F.size("_dq_failed") == 0).select(*_data_columns(rows))
-        if entity.partition:
-            good = good.withColumn(entity.partition, F.expr(entity.partition_expr))
-        stats = rows.select(
-            F.count(F.lit(1)).alias("read"), F.sum((F.size("_dq_failed") > 0).cast("int")).alias("quarantined"),
-            F.sum((F.size("_dq_fatal") > 0).cast("int")).alias("fatal"),
-            *[F.sum(F.array_contains("_dq_failed", r.name).cast("int")).alias(f"q:{r.name}")
-              for r in entity.checks if r.action == "quarantine"],
-            *[F.sum(F.array_contains("_dq_warnings", r.name).cast("int")).alias(f"w:{r.name}")
-              for r in entity.checks if r.action == "warn"],
-        ).first().asDict()
-        if stats["fatal"]:
-            failed = rows.where(F.size("_dq_fatal") > 0).select("_dq_fatal").first()[0]
-            raise RuleFailedError(f"{entity.name}: {stats['fatal']} rows break fail rules {failed}; nothing written")
-        kept = _latest(good, entity).persist()
         good_rows = stats["read"] - (stats["quarantined"] or 0)
         kept_rows = kept.count()
         if full:
             _overwrite(kept, target, entity)
         else:
             _merge(spark, kept, target, entity)
-        if stats["quarantined"] or full:
-            bad.write.format("delta").mode("overwrite" if full else "append").option("overwriteSchema", "true") \
-                .save(quarantine)
-        kept.unpersist()
     finally:
-        rows.unpersist()
+        kept.unpersist()
+    if stats["quarantined"] or full:  # a full rebuild resets the quarantine, even to empty
+        (bad if stats["quarantined"] else bad.limit(0)).write.format("delta") \
+            .mode("overwrite" if full else "append").option("overwriteSchema", "true").save(quarantine)
     # Written and quarantined are read back from the Delta commits themselves, not from our own counts.
     written = lake.committed_rows(spark, target, before[target]) if entity.history == "upsert" else kept_rows
     metrics.rows_read = stats["read"]

@@ -1,8 +1,9 @@
 """Build gold from silver: dimensions, facts (incremental MERGE for the large ones) and KPI marts.
 
 The large facts take in only the silver loads gold has not processed yet (`_ops/gold_loads`), plus the rows
-still holding an unknown (-1) key, so a late-arriving product or store resolves on the next run. Dimensions,
-the small facts and the marts are rebuilt each run: cheap, and an incremental run then equals a full rebuild.
+on an unknown (-1) key whose code the dimension now knows, so a late-arriving product or store resolves on the
+next run. Dimensions, the small facts and the marts are rebuilt whole, so an incremental run equals a full
+rebuild, but only when one of the tables they read has a new version since they were last written.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
     facts = ("fact_sales", "fact_inventory_snapshot", "fact_inventory_movement", "fact_purchase_order_line",
              "fact_feedback")
     gold = {name: lake.read(spark, gold_path(settings, name)) for name in facts}
-    every_input = (*dim_inputs, *(f"gold/{name}" for name in facts))  # marts are cheap beside their inputs
+    every_input = (*dim_inputs, *(f"gold/{name}" for name in facts))  # coarse: any changed fact rebuilds them
     as_of = gold["fact_inventory_snapshot"].agg(F.max("count_date")).first()[0]
     kpi_marts = {
         "mart_sales_daily": marts.sales_daily(gold["fact_sales"], dims["dim_product"]),

@@ -56,8 +56,11 @@ def free_port() -> int:
 
 
 def cluster_id() -> str:
-    """Kafka's cluster-id format: a random UUID as 22 characters of URL-safe base64."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """Kafka's cluster-id format: a random UUID as 22 characters of URL-safe base64. Like Kafka's own
+    `Uuid.randomUuid`, never one starting with '-', which the storage tool would read as an option."""
+    while (candidate := base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")).startswith("-"):
+        pass
+    return candidate
 
 
 def server_properties(data: Path, port: int, controller_port: int, partitions: int = 4) -> str:

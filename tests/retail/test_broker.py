@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from confluent_kafka import Consumer, Producer
 from confluent_kafka.admin import AdminClient
 
-from retail.broker import LocalBroker, server_properties
+from retail.broker import LocalBroker, cluster_id, server_properties
 from retail.cli import cli
 
 
@@ -51,6 +51,11 @@ def test_the_broker_serves_clients_and_keeps_its_data_across_a_restart(broker: L
     received = _consume(again.bootstrap_servers, "pos-events", 5)
     assert sorted(json.loads(v)["n"] for _, v in received) == [0, 1, 2, 3, 4]
     assert "Kafka Server started" in broker.log.read_text()
+
+
+def test_cluster_ids_never_look_like_an_option() -> None:
+    ids = [cluster_id() for _ in range(2000)]
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids) and len(set(ids)) == 2000
 
 
 def test_stop_without_a_broker_says_so(broker: LocalBroker) -> None:

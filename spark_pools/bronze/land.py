@@ -109,7 +109,8 @@ def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[s
             F.decode(F.col("value").cast("binary"), "UTF-8").alias("raw_text"),
             F.base64(F.col("value").cast("binary")).alias("raw_base64"), F.col("_reason").alias("reason"),
             "_delivery_date", "_ingest_ts", "_load_id")
-        rejected = spark.createDataFrame(bad.collect(), REJECT_SCHEMA)
+        bad_rows = bad.collect()
+        rejected = spark.createDataFrame(bad_rows, REJECT_SCHEMA)
         before = lake.version(spark, target)
         parsed.where(F.col("_reason").isNull()).select(
             *[F.col(c) for c in source.column_names], "_rescued_data", F.lit(source.system).alias("_source_system"),
@@ -119,7 +120,7 @@ def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[s
         lines.unpersist()
     metrics.rows_read = read["lines"] - read["headers"]
     metrics.rows_written = lake.committed_rows(spark, target, before)
-    metrics.rows_rejected = rejected.count()
+    metrics.rows_rejected = len(bad_rows)
     return rejected
 
 

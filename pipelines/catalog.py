@@ -232,3 +232,34 @@ SOURCES: dict[str, Source] = {
         CUSTOMERS, SUPPLIERS, PURCHASE_ORDERS, PURCHASE_ORDER_LINES, RECEIPTS,
     )
 }
+
+
+@dataclass(frozen=True)
+class EventType:
+    """One kind of real-time event: the topic role it is sent to (a key of the settings' [streaming.topics]),
+    its share of simulated traffic, and what it does to stock on hand (`quantity` × sign; 0: no stock effect)."""
+
+    name: str
+    topic_role: str
+    share: float
+    stock_sign: int
+
+
+# The real-time event contract, shared by the producer (pipelines/sources/events.py) and the streaming job's
+# parser (spark_pools/streaming/events.py). Every event is one JSON object with these fields.
+EVENT_SCHEMA_VERSION = 1
+EVENT_COLUMNS = _cols(
+    "schema_version:int!", "event_id:string!", "event_type:string!", "event_ts:timestamp!", "store_code:string!",
+    "store_sequence:bigint!", "sku:string!", "quantity:int", "currency:string", "unit_price:decimal(12,2)",
+    "reason:string", "reference:string", "rating:int",
+)
+EVENT_TYPES: dict[str, EventType] = {
+    e.name: e
+    for e in (
+        EventType("sale", "pos", 0.70, -1),
+        EventType("return", "pos", 0.05, +1),
+        EventType("adjustment", "inventory", 0.10, +1),  # the quantity carries the sign (-3 … +2)
+        EventType("delivery", "inventory", 0.10, +1),
+        EventType("feedback", "feedback", 0.05, 0),
+    )
+}

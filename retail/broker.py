@@ -23,6 +23,7 @@ from pathlib import Path
 
 from retail.jars import jar_dir
 from retail.paths import cache_dir
+from retail.settings import Settings
 
 READY_LINE = "Kafka Server started"  # what KafkaRaftServer logs once it serves clients
 HEAP = "-Xmx512m"
@@ -101,6 +102,15 @@ class LocalBroker:
             return info
         self._info.unlink(missing_ok=True)
         return None
+
+    def bind(self, settings: Settings) -> Settings:
+        """The settings with their streaming endpoint pointed at this broker (it picks free ports, so the
+        local environment's configured address is only a default). Unchanged when no broker runs."""
+        info = self.status()
+        if info is None:
+            return settings
+        streaming = settings.streaming.model_copy(update={"bootstrap_servers": info.bootstrap_servers})
+        return settings.model_copy(update={"streaming": streaming})
 
     def start(self, timeout: float = 90.0) -> BrokerInfo:
         """Start the broker (or return the one already running) and wait until it serves clients."""

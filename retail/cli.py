@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 import time
@@ -31,6 +32,10 @@ class Context:
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.env)
+            if self._settings.is_local:
+                from retail.broker import LocalBroker
+
+                self._settings = LocalBroker().bind(self._settings)
         return self._settings
 
 
@@ -181,6 +186,46 @@ def stream_produce(obj: Context, rate: float, duration: float, feedback: bool, s
     console.print(f"sent {result.sent:,} events in {result.seconds:.1f} s ({result.rate:,.0f}/s): {kinds}")
     if result.failed:
         raise click.ClickException(f"{result.failed:,} events were not delivered")
+
+
+@stream.command("run")
+@click.option("--once", is_flag=True, help="Process what the topics hold now, then stop.")
+@click.option("--seconds", type=click.FloatRange(min=1), default=None, help="Stop after this long (default: Ctrl-C).")
+@click.pass_obj
+def stream_run(obj: Context, once: bool, seconds: float | None) -> None:
+    """The streaming job: the topics → bronze, and → silver → real-time inventory positions and low-stock
+    alerts, exactly once (checkpoints under the lake's _ops/checkpoints/)."""
+    from spark_pools.jobs import run_stream
+
+    mode = "what the topics hold" if once else (f"{seconds:g} s" if seconds else "until Ctrl-C")
+    console.print(f"streaming from {obj.settings.streaming.bootstrap_servers} ({mode}) ...")
+    with contextlib.suppress(KeyboardInterrupt):
+        run = run_stream(obj.settings, seconds=seconds, available_now=once)
+        for query, batches in sorted(run.batches.items()):
+            console.print(f"{query}: {batches:,} micro-batches, {run.rows.get(query, 0):,} events read")
+
+
+@stream.command("status")
+@click.option("--last", type=click.IntRange(1, 1000), default=5, show_default=True, help="Micro-batches per query.")
+@click.pass_obj
+def stream_status(obj: Context, last: int) -> None:
+    """The broker, the streaming tables' sizes and the last micro-batches' metrics (_ops/stream_metrics)."""
+    from spark_pools.streaming.status import stream_status as read_status
+
+    status = read_status(obj.settings, last)
+    console.print(f"endpoint {obj.settings.streaming.bootstrap_servers}")
+    for name, rows in status.tables.items():
+        console.print(f"  {name}: {rows:,} rows" if rows is not None else f"  {name}: not created yet")
+    table = Table(title="Last micro-batches", title_justify="left")
+    titles = {"batch_id": "batch", "batch_ts": "started (UTC)", "input_rows": "events",
+              "processed_rows_per_s": "events/s", "batch_duration_ms": "ms", "offsets_behind_latest": "behind",
+              "quarantined": "quarant.", "duplicates": "dupl."}
+    for column in status.columns:
+        table.add_column(titles.get(column, column), justify="left" if column in ("query", "batch_ts") else "right")
+    for row in status.batches:
+        table.add_row(*[f"{v:,.0f}" if isinstance(v, float) else f"{v:%H:%M:%S}" if isinstance(v, datetime)
+                        else str(v) for v in row])
+    console.print(table)
 
 
 @stream.group()

@@ -38,3 +38,27 @@ def topic(settings: Settings, role: str) -> str:
         return settings.streaming.topics[role]
     except KeyError:
         raise KeyError(f"environment {settings.name} has no streaming topic for {role!r}") from None
+
+
+class SparkKafkaAuthError(ValueError):
+    """The environment's Kafka authentication has no Spark Kafka source equivalent in this project."""
+
+
+def spark_options(settings: Settings) -> dict[str, str]:
+    """Options of Spark's Kafka source (`kafka.`-prefixed client settings) for the environment's endpoint."""
+    streaming = settings.streaming
+    options = {"kafka.bootstrap.servers": streaming.bootstrap_servers}
+    if streaming.auth is StreamingAuth.PLAINTEXT:
+        return options
+    if streaming.auth is StreamingAuth.EVENTHUBS_ENTRA:
+        # The JVM client needs a login callback handler class for Entra tokens, which Spark's connector does not
+        # ship; the Python producer covers Entra, the Spark job needs the connection string from Key Vault.
+        raise SparkKafkaAuthError(
+            f"environment {settings.name}: the Spark streaming job reads Event Hubs with auth "
+            "eventhubs-connection-string (a Key Vault reference); eventhubs-entra works for Python clients only")
+    assert streaming.connection_string is not None
+    secret = resolve_ref(settings, streaming.connection_string).replace('"', '\\"')
+    jaas = ('org.apache.kafka.common.security.plain.PlainLoginModule required '
+            f'username="$ConnectionString" password="{secret}";')
+    return options | {"kafka.security.protocol": "SASL_SSL", "kafka.sasl.mechanism": "PLAIN",
+                      "kafka.sasl.jaas.config": jaas}

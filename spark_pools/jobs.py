@@ -5,7 +5,11 @@ runs locally.
     run_batch("prod", load_date="2026-03-01")          # the daily incremental run
     run_batch("prod", full=True)                       # rebuild everything from bronze
 
-Each layer is also callable alone (`run_bronze`, `run_silver`, `run_gold`) with the same parameters.
+Each layer is also callable alone (`run_bronze`, `run_silver`, `run_gold`) with the same parameters. The
+streaming job is a long-running Spark job definition:
+
+    from spark_pools.jobs import run_stream
+    run_stream("prod")                                 # until the job is stopped
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from spark_pools.parallel import run_all
 from spark_pools.session import get_spark
 from spark_pools.silver.build import build, mark_processed, pending_loads
 from spark_pools.silver.entities import LEVELS, Entity
+from spark_pools.streaming.job import StreamJob, StreamRun
 
 LAYERS = ("bronze", "silver", "gold")
 Progress = Callable[[str], None]
@@ -128,3 +133,11 @@ def run_batch(env: str | Settings, load_date: date | str | None = None, full: bo
         else:
             run_gold(settings, load_date, full, spark, run)
     return run
+
+
+def run_stream(env: str | Settings, seconds: float | None = None, available_now: bool = False,
+               spark: SparkSession | None = None) -> StreamRun:
+    """The streaming job (spark_pools/streaming/job.py): until stopped, for `seconds`, or (`available_now`)
+    through what the topics hold now."""
+    settings, spark = _context(env, spark)
+    return StreamJob(settings, spark).run(available_now=available_now, seconds=seconds)

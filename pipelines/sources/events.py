@@ -22,16 +22,6 @@ from pipelines.sources.scales import SCALES
 from pipelines.sources.world import World, build_world
 from retail.settings import Settings
 
-SCHEMA_VERSION = 1
-# Event type -> (topic role in the settings' [streaming.topics], share of events)
-EVENT_TYPES: dict[str, tuple[str, float]] = {
-    "sale": ("pos", 0.70),
-    "return": ("pos", 0.05),
-    "adjustment": ("inventory", 0.10),
-    "delivery": ("inventory", 0.10),
-    "feedback": ("feedback", 0.05),
-}
-
 
 @dataclass(frozen=True)
 class Event:
@@ -46,9 +36,9 @@ class EventSimulator:
     def __init__(self, scale: str = "demo", seed: int = 7, feedback: bool = True) -> None:
         self.rng = np.random.default_rng(seed)
         self.world: World = build_world(SCALES[scale], self.rng, datetime.now(UTC).date())
-        types = {t: v for t, v in EVENT_TYPES.items() if feedback or t != "feedback"}
-        self.types = list(types)
-        shares = np.array([share for _, share in types.values()])
+        types = [t for t in catalog.EVENT_TYPES.values() if feedback or t.name != "feedback"]
+        self.types = [t.name for t in types]
+        shares = np.array([t.share for t in types])
         self.shares = shares / shares.sum()
         self.sequence: Counter[str] = Counter()
 
@@ -59,7 +49,7 @@ class EventSimulator:
         product = int(self.rng.choice(len(world.products.skus), p=world.products.popularity))
         self.sequence[store] += 1
         value: dict = {
-            "schema_version": SCHEMA_VERSION,
+            "schema_version": catalog.EVENT_SCHEMA_VERSION,
             "event_id": uuid.uuid4().hex,
             "event_type": kind,
             "event_ts": (now or datetime.now(UTC)).isoformat(timespec="milliseconds"),
@@ -76,7 +66,7 @@ class EventSimulator:
             value |= {"quantity": int(self.rng.choice([12, 24, 48])), "reference": f"PO-{self.rng.integers(10**6)}"}
         else:
             value |= {"rating": int(self.rng.integers(1, 6))}
-        return Event(EVENT_TYPES[kind][0], store, value)
+        return Event(catalog.EVENT_TYPES[kind].topic_role, store, value)
 
 
 @dataclass

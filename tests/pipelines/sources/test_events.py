@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from confluent_kafka import Consumer
 
-from pipelines.sources.events import EVENT_TYPES, SCHEMA_VERSION, EventSimulator, produce
+from pipelines.catalog import EVENT_SCHEMA_VERSION, EVENT_TYPES
+from pipelines.sources.events import EventSimulator, produce
 from retail.broker import LocalBroker
 from retail.settings import Settings, load_settings
 
@@ -25,11 +26,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
 
 
 def _settings(broker: LocalBroker) -> Settings:
-    settings = load_settings("local")
-    info = broker.status()
-    assert info is not None
-    streaming = settings.streaming.model_copy(update={"bootstrap_servers": info.bootstrap_servers})
-    return settings.model_copy(update={"streaming": streaming})
+    return broker.bind(load_settings("local"))
 
 
 def _read_all(settings: Settings, expected: int) -> list:
@@ -52,7 +49,7 @@ def test_events_arrive_complete_keyed_and_in_store_order(broker: LocalBroker) ->
     messages = _read_all(settings, result.sent)
     events = [json.loads(m.value()) for m in messages]
     assert len(events) == 600 and len({e["event_id"] for e in events}) == 600
-    assert all(e["schema_version"] == SCHEMA_VERSION for e in events)
+    assert all(e["schema_version"] == EVENT_SCHEMA_VERSION for e in events)
     assert all(m.key().decode() == json.loads(m.value())["store_code"] for m in messages)
     by_topic = defaultdict(set)
     for m, e in zip(messages, events, strict=True):

@@ -1,0 +1,353 @@
+"""The streaming job: Event Hubs (Kafka protocol) → bronze, and → silver → real-time gold, exactly once.
+
+Two Structured Streaming queries read the same topics, each with its own checkpoint in the lake
+(`_ops/checkpoints/<query>`, `abfss://` on Synapse):
+- `events_bronze`: every message as received, with its Kafka coordinates, into `bronze/events`. Delta's
+  streaming sink commits each micro-batch exactly once (the checkpoint and the table's log agree).
+- `events_silver`: parse and check (spark_pools/streaming/events.py) → drop event ids already seen within the
+  watermark (kept in the query's state, by arrival time, which never runs backwards, so no event is ever
+  dropped as "late") → foreachBatch: quarantine, silver, gold positions and low-stock alerts. Every write of
+  a micro-batch carries Delta's idempotent-transaction id (txnAppId = the query's id, txnVersion = the batch
+  id), so a batch replayed after a crash commits nothing twice. It reads Kafka itself rather than bronze so
+  the real-time path never waits for another query's commit; its rows keep the Kafka coordinates that find
+  their bronze row.
+
+The same code runs as a long-running Synapse Spark job definition; only the settings differ.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.streaming import StreamingQuery
+
+from retail.kafka import spark_options, topic
+from retail.settings import Settings
+from spark_pools import lake
+from spark_pools.streaming import positions
+from spark_pools.streaming.events import BRONZE_SCHEMA, RULES, conform
+
+BRONZE_QUERY, SILVER_QUERY = "events_bronze", "events_silver"
+SILVER_COLUMNS = ("event_id", "event_type", "event_ts", "event_date", "store_code", "store_sequence", "sku",
+                  "quantity", "stock_change", "currency", "unit_price", "reason", "reference", "rating")
+SILVER_SCHEMA = ("event_id string, event_type string, event_ts timestamp, event_date date, store_code string, "
+                 "store_sequence long, sku string, quantity int, stock_change int, currency string, "
+                 "unit_price decimal(12,2), reason string, reference string, rating int, topic string, "
+                 "partition int, offset long, _arrival_ts timestamp, _query_id string, _batch_id long, "
+                 "_processed_ts timestamp")
+QUARANTINE_SCHEMA = ("dedup_key string, failed_rules array<string>, _original string, topic string, partition int, "
+                     "offset long, _arrival_ts timestamp, _query_id string, _batch_id long, _processed_ts timestamp")
+LINEAGE = ("_arrival_ts", "_query_id", "_batch_id", "_processed_ts")
+STREAM_METRICS = "stream_metrics"
+METRICS_SCHEMA = ("query string, batch_id long, batch_ts timestamp, input_rows long, input_rows_per_s double, "
+                  "processed_rows_per_s double, batch_duration_ms long, offsets_behind_latest long, "
+                  "accepted long, quarantined long, duplicates long, late_dropped long, "
+                  "quarantined_by_rule map<string,long>, visible_at timestamp")
+TOPIC_ROLES = ("pos", "inventory", "feedback")
+METRICS_EVERY_S = 15  # progress reports are kept for the last 100 micro-batches, so this loses none
+
+
+class StreamConservationError(RuntimeError):
+    """A micro-batch read more (or fewer) rows than it accounted for."""
+
+
+def path(settings: Settings, name: str) -> str:
+    layer = {"events": "bronze", "events_silver": "silver", "events_quarantine": "silver"}.get(name, "gold")
+    table = {"events_silver": "events", "events_quarantine": "_quarantine/events"}.get(name, name)
+    return lake.table_path(settings, layer, table)
+
+
+def checkpoint(settings: Settings, query: str) -> str:
+    return lake.table_path(settings, "_ops", f"checkpoints/{query}")
+
+
+@dataclass
+class BatchCounts:
+    """What the foreachBatch writer saw of one micro-batch; joined with the query's progress for the metrics."""
+
+    accepted: int = 0
+    quarantined: int = 0
+    by_rule: dict[str, int] = field(default_factory=dict)
+    visible_at: datetime | None = None
+
+
+@contextmanager
+def idempotent(spark: SparkSession, app_id: str, batch_id: int) -> Iterator[None]:
+    """Delta's idempotent writes for one micro-batch, as session confs so they cover appends and MERGE alike:
+    a table that has committed this (txnAppId, txnVersion) before skips the write."""
+    confs = {"spark.databricks.delta.write.txnAppId": app_id, "spark.databricks.delta.write.txnVersion": str(batch_id)}
+    for key, value in confs.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key in confs:
+            spark.conf.unset(key)
+
+
+class SilverWriter:
+    """The foreachBatch function of `events_silver`: one micro-batch into quarantine, silver and gold."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.counts: dict[int, BatchCounts] = {}
+        self.app_id = ""
+        self.base: DataFrame | None = None
+        self.base_version = -2  # the version of mart_inventory_position the baseline was read from
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        spark = batch.sparkSession
+        if not self.app_id:  # the query's id, kept in its checkpoint: stable across restarts
+            metadata = lake.read_text(spark, f"{checkpoint(self.settings, SILVER_QUERY)}/metadata")
+            self.app_id = json.loads(metadata)["id"]
+        # Materialised once: every later use reads these blocks; the plan with the stateful de-duplication runs
+        # exactly once per batch (re-running it would also count its dropped duplicates again).
+        rows = batch.withColumns({"_query_id": F.lit(self.app_id), "_batch_id": F.lit(batch_id).cast("long"),
+                                  "_processed_ts": F.lit(datetime.now(UTC).replace(tzinfo=None))}) \
+            .localCheckpoint(eager=True)
+        try:
+            self.counts[batch_id] = self._write(spark, rows, batch_id)
+        finally:
+            rows.unpersist()
+
+    def _write(self, spark: SparkSession, rows: DataFrame, batch_id: int) -> BatchCounts:
+        quarantine_rules = [r.name for r in RULES if r.action == "quarantine"]
+        ok = F.size("_dq_failed") == 0
+        totals = rows.agg(F.count(F.lit(1)).alias("rows"), F.sum((~ok).cast("long")).alias("_bad"),
+                          *[
+                              F.sum(F.array_contains("_dq_failed", name).cast("long")).alias(name)
+                              for name in quarantine_rules]).first()
+        counts = BatchCounts(accepted=totals["rows"] - (totals["_bad"] or 0), quarantined=totals["_bad"] or 0,
+                             by_rule={n: totals[n] for n in quarantine_rules if totals[n]})
+        with idempotent(spark, self.app_id, batch_id):
+            if counts.quarantined:
+                rows.where(~ok).select(
+                    "dedup_key", F.col("_dq_failed").alias("failed_rules"), F.col("value").alias("_original"),
+                    "topic", "partition", "offset", *LINEAGE,
+                ).write.format("delta").mode("append").save(path(self.settings, "events_quarantine"))
+            if counts.accepted:
+                good = rows.where(ok).select(*SILVER_COLUMNS, "topic", "partition", "offset", *LINEAGE)
+                good.write.format("delta").mode("append").save(path(self.settings, "events_silver"))
+                self._update_positions(spark, good, batch_id)
+        counts.visible_at = datetime.now(UTC)
+        return counts
+
+    def _baseline(self, spark: SparkSession) -> tuple[DataFrame, bool]:
+        """The stock-count baseline, re-read (and reported as changed) when the batch mart has a new version."""
+        version = lake.version(spark, lake.table_path(self.settings, "gold", "mart_inventory_position"))
+        changed = version != self.base_version
+        if changed or self.base is None:
+            if self.base is not None:
+                self.base.unpersist()
+            self.base = positions.baseline(spark, self.settings).localCheckpoint(eager=True)
+            self.base_version = version
+        return self.base, changed
+
+    def _update_positions(self, spark: SparkSession, new: DataFrame, batch_id: int) -> None:
+        target = path(self.settings, positions.POSITIONS)
+        base, rebuild = self._baseline(spark)
+        current = lake.read(spark, target)
+        if rebuild:  # first batch of a run, or a new stock count: every position from silver (new rows included)
+            before = current
+            after = positions.recompute(lake.read(spark, path(self.settings, "events_silver")), base)
+        else:
+            before = current.join(F.broadcast(new.select(*positions.KEY).distinct()), positions.KEY)
+            after = positions.advance(before, new, base)
+        after = positions.flag_new_alerts(before, after).withColumns({
+            "updated_batch": F.lit(batch_id).cast("long"), "updated_at": F.current_timestamp()}) \
+            .localCheckpoint(eager=True)
+        try:
+            alerts = after.where("_alert")
+            if not alerts.isEmpty():
+                alerts.select(*positions.ALERT_COLUMNS, F.lit(batch_id).cast("long").alias("batch_id"),
+                              F.col("updated_at").alias("alert_ts")) \
+                    .write.format("delta").mode("append").save(path(self.settings, positions.ALERTS))
+            changed = after.drop("_alert")
+            if rebuild:
+                changed.write.format("delta").mode("overwrite").save(target)
+            else:
+                condition = " AND ".join(f"t.{k} = s.{k}" for k in positions.KEY)
+                DeltaTable.forPath(spark, target).alias("t").merge(changed.alias("s"), condition) \
+                    .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+        finally:
+            after.unpersist()
+
+
+def ensure_tables(spark: SparkSession, settings: Settings) -> None:
+    """Create the empty tables the queries read or MERGE into (safe to repeat)."""
+    schemas = {
+        "events": (BRONZE_SCHEMA, None),
+        "events_silver": (SILVER_SCHEMA, "event_date"),
+        "events_quarantine": (QUARANTINE_SCHEMA, None),
+        positions.POSITIONS: (positions.POSITION_SCHEMA, None),
+        positions.ALERTS: (positions.ALERT_SCHEMA, None),
+    }
+    for name, (schema, partition) in schemas.items():
+        target = path(settings, name)
+        if not lake.exists(spark, target):
+            writer = spark.createDataFrame([], schema).write.format("delta").mode("ignore")
+            (writer.partitionBy(partition) if partition else writer).save(target)
+
+
+def kafka_source(spark: SparkSession, settings: Settings) -> DataFrame:
+    """The environment's event topics as a stream of raw messages with their Kafka coordinates."""
+    topics = ",".join(topic(settings, role) for role in TOPIC_ROLES)
+    source = spark.readStream.format("kafka").options(**spark_options(settings)) \
+        .option("subscribe", topics).option("startingOffsets", "earliest") \
+        .option("maxOffsetsPerTrigger", settings.streaming.max_events_per_batch).load()
+    return source.select("topic", "partition", "offset", F.col("timestamp").alias("kafka_ts"),
+                         F.col("key").cast("string").alias("key"), F.col("value").cast("string").alias("value"))
+
+
+def start_bronze(spark: SparkSession, settings: Settings, available_now: bool) -> StreamingQuery:
+    frame = kafka_source(spark, settings).withColumn("_ingest_ts", F.current_timestamp())
+    return _start(frame.writeStream.format("delta").outputMode("append"), settings, BRONZE_QUERY, available_now) \
+        .start(path(settings, "events"))
+
+
+def start_silver(spark: SparkSession, settings: Settings, available_now: bool, writer: SilverWriter) -> StreamingQuery:
+    """Reads the same topics as bronze, with its own checkpoint, so the real-time path never waits for a bronze
+    commit; every silver and quarantine row keeps the Kafka coordinates of its bronze row."""
+    watermark = f"{settings.streaming.dedup_watermark_minutes} minutes"
+    frame = conform(kafka_source(spark, settings).withColumn("_arrival_ts", F.current_timestamp())) \
+        .withWatermark("_arrival_ts", watermark).dropDuplicatesWithinWatermark(["dedup_key"])
+    stream = _start(frame.writeStream.foreachBatch(writer), settings, SILVER_QUERY, available_now)
+    # The state's partition count is fixed by the query's first run (then kept in its checkpoint); a stream of
+    # till events needs few, and each costs a task and a state file per micro-batch.
+    shuffle = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", str(settings.streaming.state_partitions))
+    try:
+        return stream.start()
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", shuffle)
+
+
+def _start(stream: object, settings: Settings, name: str, available_now: bool) -> object:
+    stream = stream.queryName(name).option("checkpointLocation", checkpoint(settings, name))
+    if available_now:
+        return stream.trigger(availableNow=True)
+    seconds = settings.streaming.bronze_trigger_seconds if name == BRONZE_QUERY else settings.streaming.trigger_seconds
+    return stream.trigger(processingTime=f"{seconds} seconds")
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def metrics_rows(query: StreamingQuery, writer: SilverWriter | None, after: int) -> list[tuple]:
+    """Metrics rows for the query's micro-batches newer than `after`, from its progress reports (and for the
+    silver query the writer's counts). A silver batch that does not conserve its rows raises."""
+    rows = []
+    for progress in query.recentProgress:
+        batch_id = progress["batchId"]
+        if batch_id <= after:
+            continue
+        states = progress.get("stateOperators") or [{}]
+        duplicates = int(states[0].get("customMetrics", {}).get("numDroppedDuplicateRows", 0))
+        late = int(states[0].get("numRowsDroppedByWatermark", 0))
+        behind = [int(s["metrics"]["maxOffsetsBehindLatest"]) for s in progress["sources"]
+                  if s.get("metrics", {}).get("maxOffsetsBehindLatest") is not None]
+        counts = writer.counts.pop(batch_id, None) if writer else None
+        if not progress["numInputRows"] or (writer is not None and counts is None):
+            continue  # nothing read (a no-data batch that only advanced the watermark)
+        if counts is not None:
+            accounted = counts.accepted + counts.quarantined + duplicates + late
+            if accounted != progress["numInputRows"]:
+                raise StreamConservationError(
+                    f"{query.name} batch {batch_id}: read {progress['numInputRows']:,} rows, accounted for "
+                    f"{accounted:,} (accepted {counts.accepted:,}, quarantined {counts.quarantined:,}, "
+                    f"duplicates {duplicates:,}, dropped late {late:,})")
+        c = counts or BatchCounts()
+        rows.append((
+            query.name, batch_id, _naive_utc(datetime.fromisoformat(progress["timestamp"].replace("Z", "+00:00"))),
+            progress["numInputRows"], float(progress.get("inputRowsPerSecond") or 0),
+            float(progress.get("processedRowsPerSecond") or 0), int(progress["durationMs"].get("triggerExecution", 0)),
+            max(behind) if behind else None, c.accepted, c.quarantined, duplicates, late, c.by_rule,
+            _naive_utc(c.visible_at) if c.visible_at else None))
+    return rows
+
+
+@dataclass
+class StreamRun:
+    batches: dict[str, int] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+
+class StreamJob:
+    """Both queries with their metrics, for `retail stream run`, the tests, the bench and a Synapse job
+    definition (`StreamJob(settings).run()`)."""
+
+    def __init__(self, settings: Settings, spark: SparkSession) -> None:
+        self.settings, self.spark = settings, spark
+        self.writer = SilverWriter(settings)
+        self.queries: list[StreamingQuery] = []
+        self.recorded: dict[str, int] = {}
+        self.run_info = StreamRun()
+        self._stopping = threading.Event()
+        ensure_tables(spark, settings)
+
+    def run(self, available_now: bool = False, seconds: float | None = None) -> StreamRun:
+        """Stream until stopped (or for `seconds`); with `available_now`, process what the topics hold, then
+        return. A failed query raises its error after the other is stopped."""
+        try:
+            if available_now:
+                for start in (self._bronze, self._silver):
+                    query = start(True)
+                    query.awaitTermination()
+                    self.record()
+                return self.run_info
+            self._bronze(False)
+            self._silver(False)
+            deadline = None if seconds is None else time.monotonic() + seconds
+            recorded = time.monotonic()
+            while not self._stopping.is_set() and (deadline is None or time.monotonic() < deadline):
+                if any(not query.isActive for query in self.queries):
+                    break
+                self._stopping.wait(1)
+                if time.monotonic() - recorded >= METRICS_EVERY_S:  # a Delta commit: not every second
+                    self.record()
+                    recorded = time.monotonic()
+            for query in self.queries:
+                if query.exception() is not None:
+                    raise query.exception()
+            return self.run_info
+        finally:
+            for query in self.queries:
+                query.stop()
+            self.record()
+
+    def stop(self) -> None:
+        """Ask a running `run` (in another thread) to stop its queries and return."""
+        self._stopping.set()
+
+    def _bronze(self, available_now: bool) -> StreamingQuery:
+        self.queries.append(start_bronze(self.spark, self.settings, available_now))
+        return self.queries[-1]
+
+    def _silver(self, available_now: bool) -> StreamingQuery:
+        self.queries.append(start_silver(self.spark, self.settings, available_now, self.writer))
+        return self.queries[-1]
+
+    def record(self) -> None:
+        """Append the metrics of the micro-batches finished since the last call to `_ops/stream_metrics`."""
+        rows = []
+        for query in self.queries:
+            new = metrics_rows(query, self.writer if query.name == SILVER_QUERY else None,
+                               self.recorded.get(query.name, -1))
+            if new:
+                self.recorded[query.name] = max(r[1] for r in new)
+                self.run_info.batches[query.name] = self.run_info.batches.get(query.name, 0) + len(new)
+                self.run_info.rows[query.name] = self.run_info.rows.get(query.name, 0) + sum(r[3] for r in new)
+            rows += new
+        if rows:
+            self.spark.createDataFrame(rows, METRICS_SCHEMA).write.format("delta").mode("append") \
+                .save(lake.table_path(self.settings, "_ops", STREAM_METRICS))

@@ -127,12 +127,11 @@ def test_secret_reference_names_exactly_one_place(tmp_path: Path) -> None:
 
 
 def test_event_hubs_connection_string_auth_needs_a_reference(tmp_path: Path) -> None:
-    text = _dev_text().replace('auth = "eventhubs-entra"', 'auth = "eventhubs-connection-string"')
+    reference = 'connection_string = { key_vault_secret = "eventhubs-connection-string" }\n'
+    assert reference in _dev_text()
     with pytest.raises(SettingsError, match="needs connection_string"):
-        load_settings(path=_write(tmp_path, "dev", text))
-    text = text.replace(
-        'topics = { pos', 'connection_string = { key_vault_secret = "evh-conn" }\ntopics = { pos'
-    )
+        load_settings(path=_write(tmp_path, "dev", _dev_text().replace(reference, "")))
+    text = _dev_text().replace(reference, 'connection_string = { key_vault_secret = "evh-conn" }\n')
     settings = load_settings(path=_write(tmp_path, "dev", text))
     assert settings.streaming.connection_string is not None
     assert settings.streaming.connection_string.key_vault_secret == "evh-conn"

@@ -87,6 +87,25 @@ def test_event_hubs_settings_change_only_the_client_configuration(monkeypatch: p
     config = client_config(dev.model_copy(update={"streaming": streaming}))
     assert config["security.protocol"] == "SASL_SSL" and config["sasl.mechanism"] == "PLAIN"
     assert config["sasl.username"] == "$ConnectionString" and config["sasl.password"].startswith("Endpoint=sb://")
-    entra = client_config(dev)
-    assert entra["sasl.mechanism"] == "OAUTHBEARER" and callable(entra["oauth_cb"])
+    entra = dev.streaming.model_copy(update={"auth": StreamingAuth.EVENTHUBS_ENTRA, "connection_string": None})
+    entra_config = client_config(dev.model_copy(update={"streaming": entra}))
+    assert entra_config["sasl.mechanism"] == "OAUTHBEARER" and callable(entra_config["oauth_cb"])
     assert client_config(load_settings("local")) == {"bootstrap.servers": "127.0.0.1:9092"}
+
+
+def test_spark_kafka_options_come_from_the_same_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from retail.kafka import SparkKafkaAuthError, spark_options
+    from retail.settings import SecretRef, StreamingAuth
+
+    dev = load_settings("dev")
+    streaming = dev.streaming.model_copy(update={"connection_string": SecretRef(env="RETAIL_TEST_EH")})
+    monkeypatch.setenv("RETAIL_TEST_EH", 'Endpoint=sb://evhns-retail-dev.servicebus.windows.net/;SharedAccessKey="k"')
+    options = spark_options(dev.model_copy(update={"streaming": streaming}))
+    assert options["kafka.bootstrap.servers"] == "evhns-retail-dev.servicebus.windows.net:9093"
+    assert options["kafka.security.protocol"] == "SASL_SSL" and options["kafka.sasl.mechanism"] == "PLAIN"
+    assert 'username="$ConnectionString"' in options["kafka.sasl.jaas.config"]
+    assert 'SharedAccessKey=\\"k\\""' in options["kafka.sasl.jaas.config"]  # quotes escaped inside the JAAS value
+    entra = dev.streaming.model_copy(update={"auth": StreamingAuth.EVENTHUBS_ENTRA, "connection_string": None})
+    with pytest.raises(SparkKafkaAuthError, match="eventhubs-connection-string"):
+        spark_options(dev.model_copy(update={"streaming": entra}))
+    assert spark_options(load_settings("local")) == {"kafka.bootstrap.servers": "127.0.0.1:9092"}

@@ -35,6 +35,12 @@ def _produce(settings_json: str, rate: float, seconds: float, seed: int) -> tupl
     return int(sent), int(failed), float(took)
 
 
+def _alive(runner: threading.Thread) -> bool:
+    if not runner.is_alive():
+        raise SystemExit("the streaming job stopped before the benchmark ended (see the log above)")
+    return True
+
+
 def main() -> None:
     from pyspark.sql import functions as F
 
@@ -61,7 +67,7 @@ def main() -> None:
         runner = threading.Thread(target=job.run, daemon=True)
         runner.start()
         warmup, _, _ = _produce(settings.model_dump_json(), 100, args.warmup, 1)
-        while runner.is_alive() and job.run_info.rows.get(SILVER_QUERY, 0) < warmup:
+        while _alive(runner) and job.run_info.rows.get(SILVER_QUERY, 0) < warmup:
             time.sleep(1)  # the first micro-batches start the JVM's code paths cold: measure after them
         time.sleep(5)
         phases = []
@@ -70,7 +76,7 @@ def main() -> None:
             sent, failed, took = _produce(settings.model_dump_json(), rate, args.seconds, 10 + i)
             phases.append({"rate": rate, "sent": sent, "failed": failed, "produce_s": took, "start": started,
                            "end": datetime.now(UTC).replace(tzinfo=None)})
-            while job.run_info.rows.get(SILVER_QUERY, 0) < warmup + sum(p["sent"] for p in phases):
+            while _alive(runner) and job.run_info.rows.get(SILVER_QUERY, 0) < warmup + sum(p["sent"] for p in phases):
                 time.sleep(1)  # let the job drain before the next rate
         job.stop()
         runner.join()

@@ -243,6 +243,21 @@ def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+def messages_read(progress: dict) -> int:
+    """The Kafka messages a micro-batch read: its end offsets minus its start offsets, per partition. Counted
+    from the offsets rather than taken from `numInputRows`, which Spark derives from the executed plan and can
+    miss when foreachBatch runs several jobs; the first batch of a query has no start offsets to subtract."""
+    total = 0
+    for source in progress["sources"]:
+        start, end = (json.loads(o) if isinstance(o, str) else o
+                      for o in (source.get("startOffset"), source.get("endOffset")))
+        if not isinstance(start, dict) or not isinstance(end, dict):
+            return int(progress["numInputRows"])
+        total += sum(offset - start.get(topic_, {}).get(partition, 0)
+                     for topic_, partitions in end.items() for partition, offset in partitions.items())
+    return total
+
+
 def metrics_rows(query: StreamingQuery, writer: SilverWriter | None, after: int) -> list[tuple]:
     """Metrics rows for the query's micro-batches newer than `after`, from its progress reports (and for the
     silver query the writer's counts). A silver batch that does not conserve its rows raises."""
@@ -257,19 +272,20 @@ def metrics_rows(query: StreamingQuery, writer: SilverWriter | None, after: int)
         behind = [int(s["metrics"]["maxOffsetsBehindLatest"]) for s in progress["sources"]
                   if s.get("metrics", {}).get("maxOffsetsBehindLatest") is not None]
         counts = writer.counts.pop(batch_id, None) if writer else None
-        if not progress["numInputRows"] or (writer is not None and counts is None):
+        read = messages_read(progress)
+        if not read:
             continue  # nothing read (a no-data batch that only advanced the watermark)
         if counts is not None:
             accounted = counts.accepted + counts.quarantined + duplicates + late
-            if accounted != progress["numInputRows"]:
+            if accounted != read:
                 raise StreamConservationError(
-                    f"{query.name} batch {batch_id}: read {progress['numInputRows']:,} rows, accounted for "
-                    f"{accounted:,} (accepted {counts.accepted:,}, quarantined {counts.quarantined:,}, "
+                    f"{query.name} batch {batch_id}: read {read:,} messages, accounted for {accounted:,} "
+                    f"(accepted {counts.accepted:,}, quarantined {counts.quarantined:,}, "
                     f"duplicates {duplicates:,}, dropped late {late:,})")
         c = counts or BatchCounts()
         rows.append((
             query.name, batch_id, _naive_utc(datetime.fromisoformat(progress["timestamp"].replace("Z", "+00:00"))),
-            progress["numInputRows"], float(progress.get("inputRowsPerSecond") or 0),
+            read, float(progress.get("inputRowsPerSecond") or 0),
             float(progress.get("processedRowsPerSecond") or 0), int(progress["durationMs"].get("triggerExecution", 0)),
             max(behind) if behind else None, c.accepted, c.quarantined, duplicates, late, c.by_rule,
             _naive_utc(c.visible_at) if c.visible_at else None))

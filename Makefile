@@ -27,6 +27,7 @@ test: setup
 bench: setup
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/medallion.py
+	$(BIN)/python bench/streaming.py
 
 clean:
 	rm -rf data .cache/spark

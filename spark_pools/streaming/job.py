@@ -264,8 +264,8 @@ def metrics_rows(query: StreamingQuery, writer: SilverWriter | None, after: int)
     rows = []
     for progress in query.recentProgress:
         batch_id = progress["batchId"]
-        if batch_id <= after:
-            continue
+        if batch_id <= after or "addBatch" not in progress["durationMs"]:
+            continue  # recorded already, or an idle report (it carries the id of the batch still to come)
         states = progress.get("stateOperators") or [{}]
         duplicates = int(states[0].get("customMetrics", {}).get("numDroppedDuplicateRows", 0))
         late = int(states[0].get("numRowsDroppedByWatermark", 0))

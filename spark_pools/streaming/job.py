@@ -122,10 +122,8 @@ class SilverWriter:
     def _write(self, spark: SparkSession, rows: DataFrame, batch_id: int) -> BatchCounts:
         quarantine_rules = [r.name for r in RULES if r.action == "quarantine"]
         ok = F.size("_dq_failed") == 0
-        totals = rows.agg(F.count(F.lit(1)).alias("rows"), F.sum((~ok).cast("long")).alias("_bad"),
-                          *[
-                              F.sum(F.array_contains("_dq_failed", name).cast("long")).alias(name)
-                              for name in quarantine_rules]).first()
+        per_rule = [F.sum(F.array_contains("_dq_failed", name).cast("long")).alias(name) for name in quarantine_rules]
+        totals = rows.agg(F.count(F.lit(1)).alias("rows"), F.sum((~ok).cast("long")).alias("_bad"), *per_rule).first()
         counts = BatchCounts(accepted=totals["rows"] - (totals["_bad"] or 0), quarantined=totals["_bad"] or 0,
                              by_rule={n: totals[n] for n in quarantine_rules if totals[n]})
         with idempotent(spark, self.app_id, batch_id):

@@ -1,13 +1,15 @@
-"""Shared fixtures: generated sources at `tiny` scale, made once per test session."""
+"""Shared fixtures: generated sources at `tiny` scale, and a real local Kafka broker, made once per test session."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pipelines.sources.defects import DefectRates
 from pipelines.sources.generate import GenerationResult, generate
+from retail.broker import LocalBroker
 
 # Twenty times the default rates: every defect type shows up even in a tiny world.
 DEFECTIVE = DefectRates.scaled(20)
@@ -27,3 +29,12 @@ def clean_sources(tmp_path_factory: pytest.TempPathFactory) -> GenerationResult:
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
+    """A Kafka broker with state of its own; tests that need private topics name their own."""
+    local = LocalBroker(tmp_path_factory.mktemp("broker"))
+    local.start()
+    yield local
+    local.stop()

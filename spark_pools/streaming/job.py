@@ -298,7 +298,7 @@ class StreamRun:
 
 class StreamJob:
     """Both queries with their metrics, for `retail stream run`, the tests, the bench and a Synapse job
-    definition (`StreamJob(settings).run()`)."""
+    definition (through `spark_pools.jobs.run_stream`)."""
 
     def __init__(self, settings: Settings, spark: SparkSession) -> None:
         self.settings, self.spark = settings, spark

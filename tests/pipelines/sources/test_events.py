@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,14 +14,6 @@ from pipelines.catalog import EVENT_SCHEMA_VERSION, EVENT_TYPES
 from pipelines.sources.events import EventSimulator, produce
 from retail.broker import LocalBroker
 from retail.settings import Settings, load_settings
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
-    local = LocalBroker(tmp_path_factory.mktemp("broker"))
-    local.start()
-    yield local
-    local.stop()
 
 
 def _settings(broker: LocalBroker) -> Settings:

@@ -1,14 +1,12 @@
-"""A real Kafka broker for the streaming tests, and helpers that send events and compute what must come out."""
+"""Helpers for the streaming tests: send events, and compute what must come out (the broker: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from confluent_kafka import Producer
 
 from pipelines.catalog import EVENT_TYPES
@@ -16,14 +14,6 @@ from pipelines.sources.events import EventSimulator
 from retail.broker import LocalBroker
 from retail.kafka import client_config, topic
 from retail.settings import Settings, load_settings
-
-
-@pytest.fixture(scope="session")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
-    local = LocalBroker(tmp_path_factory.mktemp("broker"))
-    local.start()
-    yield local
-    local.stop()
 
 
 def stream_settings(broker: LocalBroker, folder: Path) -> Settings:

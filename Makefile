@@ -28,6 +28,7 @@ bench: setup
 	$(BIN)/python bench/generation.py
 	$(BIN)/python bench/medallion.py
 	$(BIN)/python bench/streaming.py
+	$(BIN)/python bench/warehouse.py
 
 clean:
 	rm -rf data .cache/spark

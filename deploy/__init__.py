@@ -1,4 +1,5 @@
 """The release deployer: environments, plan and apply to one Synapse workspace, SQL pool and Power BI.
 
-Not built yet: the folder is reserved so the layout matches the design card's.
+Built so far: `validate/`, the workspace validator (`retail workspace validate`). Planning and publishing are
+still to come.
 """

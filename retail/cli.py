@@ -333,6 +333,23 @@ def demo(obj: Context, scale: str, seed: int) -> None:
             table.add_row(*[f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row.values()])
         console.print(table)
     console.print(f"\nThe lake is in [bold]{lake_root}[/] (bronze/, silver/, gold/, _ops/).")
+    console.rule("[bold]4. Warehouse (the SQL pool's T-SQL on a local DuckDB database)")
+    from sql_pools.commands import run_build
+
+    run_build(obj.settings)
+
+
+def _register_rooms() -> None:
+    """Command groups that live with their concern."""
+    from deploy.commands import workspace
+    from sql_pools.commands import sql, warehouse
+
+    cli.add_command(sql)
+    cli.add_command(warehouse)
+    cli.add_command(workspace)
+
+
+_register_rooms()
 
 
 def main() -> None:

@@ -136,6 +136,9 @@ class SqlPoolSettings(_Strict):
     engine: Literal["duckdb", "synapse"]
     endpoint: str = Field(min_length=1)
     database: Name
+    # Rows a table is expected to hold in production: the linter and the advisor size distribution,
+    # replication and partitions against these, not against the (small) local data.
+    projected_rows: dict[Name, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _endpoint_shape(self) -> Self:
@@ -215,6 +218,10 @@ class Settings(_Strict):
         """The same settings pointed at other lake folders (tests and benchmarks use private folders)."""
         lake = LakeSettings(root=str(root), landing=str(landing))
         return self.model_copy(update={"lake": lake})
+
+    def with_warehouse(self, path: str | Path) -> Settings:
+        """The same settings with the local DuckDB warehouse in another file."""
+        return self.model_copy(update={"sql_pool": self.sql_pool.model_copy(update={"endpoint": str(path)})})
 
 
 def environment_file(env: str) -> Path:

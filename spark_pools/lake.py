@@ -49,6 +49,11 @@ def version(spark: SparkSession, path: str) -> int:
     return int(commits[-1][0].rsplit("/", 1)[1].split(".")[0]) if commits else -1
 
 
+def partition_columns(spark: SparkSession, path: str) -> list[str]:
+    """The table's Delta partition columns (from its metadata, not its data)."""
+    return list(spark.sql(f"DESCRIBE DETAIL delta.`{path}`").first()["partitionColumns"])
+
+
 def last_commit(spark: SparkSession, path: str) -> tuple[int, dict]:
     """(version, commitInfo) of the table's latest commit; (-1, {}) when there is no table."""
     current = version(spark, path)

@@ -70,3 +70,33 @@ def record(spark: SparkSession, settings: Settings, load_id: str, load_date: obj
              m.started.replace(tzinfo=None), m.duration_s) for m in metrics]
     spark.createDataFrame(rows, SCHEMA).write.format("delta").mode("append") \
         .save(lake.table_path(settings, "_ops", RUN_METRICS))
+
+
+QUARANTINE_LIMIT = 0.05  # a load quarantining more than 5 % of an entity's rows is held back from the pool
+
+
+class QualityGateError(RuntimeError):
+    """A load is not fit for the warehouse: a job did not run, or too much of an entity was quarantined."""
+
+
+def quality_gate(env: str | Settings, load_id: str, spark: SparkSession | None = None,
+                 limit: float = QUARANTINE_LIMIT) -> dict[str, float]:
+    """The gate between the lake and the SQL pool (the daily pipeline runs it before the pool load): the load's
+    metrics hold bronze, silver and gold rows, and no silver entity quarantined more than `limit` of the rows
+    it read. Returns each silver entity's quarantined share; raises QualityGateError otherwise."""
+    from retail.settings import load_settings
+    from spark_pools.session import get_spark
+
+    settings = load_settings(env) if isinstance(env, str) else env
+    spark = spark or get_spark(settings)
+    rows = lake.read(spark, lake.table_path(settings, "_ops", RUN_METRICS)).where(f"load_id = '{load_id}'") \
+        .select("job", "entity", "rows_read", "rows_quarantined").collect()
+    missing = {"bronze", "silver", "gold"} - {r.job for r in rows}
+    if missing:
+        raise QualityGateError(f"load {load_id}: no {', '.join(sorted(missing))} metrics (did every job run?)")
+    shares = {r.entity: (r.rows_quarantined / r.rows_read if r.rows_read else 0.0) for r in rows if r.job == "silver"}
+    over = {entity: share for entity, share in shares.items() if share > limit}
+    if over:
+        listed = ", ".join(f"{entity} {share:.1%}" for entity, share in sorted(over.items()))
+        raise QualityGateError(f"load {load_id}: quarantined more than {limit:.0%} of {listed}")
+    return shares

@@ -1,5 +1,7 @@
-"""The dedicated SQL pool database project and the Python that understands it (dialect, linter, local DuckDB).
+"""The dedicated SQL pool database project and the Python that understands it.
 
-Built so far: `dialect.py`, the Synapse dialect on sqlglot (physical table options as typed properties, CTAS,
-transpiling to DuckDB). The T-SQL project itself, the linter, advisor and migrations are still to come.
+`database/` holds the T-SQL (see its README); `dialect/` parses it (sqlglot's T-SQL plus the pool's options and
+statements) and transpiles it to DuckDB; `project.py` loads the scripts; `lint/` and `advise.py` check the
+design; `migrations.py` applies it to a pool or to the local DuckDB warehouse (`warehouse.py`), whose KPI views
+`reconcile.py` checks against the Spark marts.
 """

@@ -1,7 +1,8 @@
 """Every KPI formula of the platform, in one place, each documented where it is defined.
 
-Functions take and return Spark Columns (or, for RFM, a DataFrame), so marts, tests and the SQL pool's
-reporting views derive from these definitions instead of restating them.
+Functions take and return Spark Columns (or, for RFM, a DataFrame), so the marts and tests derive from these
+definitions. The SQL pool's reporting views (sql_pools/database/repeatable/R__10_reporting_views.sql) restate
+them in T-SQL, and `retail warehouse build` checks both computations give the same values.
 """
 
 from __future__ import annotations

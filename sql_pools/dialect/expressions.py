@@ -83,7 +83,7 @@ class Permission(exp.Expression):
 
     `kind` is SCHEMA, OBJECT or None (a plain object name); `columns` a column-level grant."""
 
-    arg_types: ClassVar[dict[str, bool]] = {"action": True, "privileges": True, "kind": False, "this": True,
+    arg_types: ClassVar[dict[str, bool]] = {"action": True, "privileges": True, "kind": False, "this": False,
                                             "columns": False, "principals": True}
 
 
@@ -107,6 +107,37 @@ class CreateStatistics(exp.Expression):
     """CREATE STATISTICS name ON table (column, ...) [WITH FULLSCAN | SAMPLE n PERCENT]"""
 
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "table": True, "expressions": True, "with_": False}
+
+
+class DropPoolObject(exp.Expression):
+    """DROP SECURITY POLICY [IF EXISTS] name | DROP WORKLOAD GROUP | CLASSIFIER name"""
+
+    arg_types: ClassVar[dict[str, bool]] = {"kind": True, "this": True, "exists": False}
+
+
+class PrimaryKey(exp.PrimaryKey):
+    """PRIMARY KEY [NONCLUSTERED | CLUSTERED] (column, ...) [NOT ENFORCED]: a pool only takes NONCLUSTERED
+    NOT ENFORCED keys (they inform the optimizer; nothing checks them)."""
+
+    arg_types: ClassVar[dict[str, bool]] = {**exp.PrimaryKey.arg_types, "clustered": False}
+
+
+class PrimaryKeyColumnConstraint(exp.PrimaryKeyColumnConstraint):
+    """The column form: `c INT NOT NULL PRIMARY KEY NONCLUSTERED NOT ENFORCED`."""
+
+    arg_types: ClassVar[dict[str, bool]] = {**exp.PrimaryKeyColumnConstraint.arg_types, "clustered": False}
+
+
+class Merge(exp.Merge):
+    """MERGE ... [OPTION (LABEL = '...')]: T-SQL's MERGE takes query hints, which sqlglot's MERGE has no place for."""
+
+    arg_types: ClassVar[dict[str, bool]] = {**exp.Merge.arg_types, "options": False}
+
+
+class Throw(exp.Expression):
+    """THROW [number, message, state]: raise an error (bare THROW re-raises inside CATCH)."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"expressions": False}
 
 
 class AlterDatabaseSet(exp.Expression):

@@ -56,6 +56,13 @@ def _security_policy(generator: TSQLGenerator, e: nodes.SecurityPolicy) -> str:
     return f"CREATE SECURITY POLICY {generator.sql(e, 'this')} {predicates}{options}"
 
 
+def _primary_key(generator: TSQLGenerator, e: nodes.PrimaryKey | nodes.PrimaryKeyColumnConstraint) -> str:
+    clustered = f" {e.args['clustered']}" if e.args.get("clustered") else ""
+    columns = f" ({generator.expressions(e, flat=True)})" if isinstance(e, exp.PrimaryKey) else ""
+    options = "".join(f" {option}" for option in e.args.get("options") or [])
+    return f"PRIMARY KEY{clustered}{columns}{options}"
+
+
 def _update_statistics(generator: TSQLGenerator, e: nodes.UpdateStatistics) -> str:
     names = f" ({generator.expressions(e, flat=True)})" if e.expressions else ""
     return f"UPDATE STATISTICS {generator.sql(e, 'this')}{names}"
@@ -67,7 +74,8 @@ def _permission(generator: TSQLGenerator, e: nodes.Permission) -> str:
     columns = f" ({', '.join(generator.sql(c) for c in e.args['columns'])})" if e.args.get("columns") else ""
     direction = "FROM" if e.args["action"] == "REVOKE" else "TO"
     principals = ", ".join(generator.sql(p) for p in e.args["principals"])
-    return f"{e.args['action']} {privileges} ON {kind}{generator.sql(e, 'this')}{columns} {direction} {principals}"
+    securable = f" ON {kind}{generator.sql(e, 'this')}{columns}" if e.args.get("this") else ""
+    return f"{e.args['action']} {privileges}{securable} {direction} {principals}"
 
 
 def _column_mask(generator: TSQLGenerator, e: nodes.ColumnMask) -> str:
@@ -98,6 +106,12 @@ class SynapseGenerator(TSQLGenerator):
         nodes.SecurityPolicy: _security_policy,
         nodes.Permission: _permission,
         nodes.CreateRole: lambda g, e: f"CREATE ROLE {g.sql(e, 'this')}",
+        nodes.DropPoolObject: lambda g, e: (f"DROP {e.args['kind']}{' IF EXISTS' if e.args.get('exists') else ''} "
+                                            f"{g.sql(e, 'this')}"),
+        nodes.PrimaryKey: _primary_key,
+        nodes.Merge: lambda g, e: g.merge_sql(e),
+        nodes.Throw: lambda g, e: f"THROW {g.expressions(e, flat=True)}".rstrip(),
+        nodes.PrimaryKeyColumnConstraint: _primary_key,
         nodes.RoleMember: lambda g, e: f"ALTER ROLE {g.sql(e, 'this')} {e.args['action']} MEMBER {g.sql(e, 'member')}",
         nodes.ColumnMask: _column_mask,
         nodes.CreateStatistics: _create_statistics,
@@ -108,6 +122,9 @@ class SynapseGenerator(TSQLGenerator):
         **TSQLGenerator.PROPERTIES_LOCATION,
         **dict.fromkeys(nodes.PHYSICAL, exp.Properties.Location.POST_WITH),
     }
+
+    def merge_sql(self, expression: exp.Merge) -> str:
+        return f"{super().merge_sql(expression)}{self.options_modifier(expression)}"
 
     def ifblock_sql(self, expression: exp.IfBlock) -> str:
         false = expression.args.get("false")

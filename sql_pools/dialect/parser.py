@@ -48,8 +48,17 @@ class SynapseParser(TSQLParser):
                 self._match(TokenType.WITH)
                 return self.expression(nodes.Workload(kind=kind, this=name,
                                                 expressions=self._parse_wrapped_csv(self._parse_option)))
+        if self._match_text_seq("THROW"):
+            arguments = self._parse_csv(self._parse_bitwise) if self._curr and self._curr.token_type not in (
+                TokenType.SEMICOLON, TokenType.END) else []
+            return self.expression(nodes.Throw(expressions=arguments))
         if self._match_text_seq("CREATE", "SECURITY", "POLICY"):
             return self._parse_security_policy()
+        for kind in (("SECURITY", "POLICY"), ("WORKLOAD", "GROUP"), ("WORKLOAD", "CLASSIFIER")):
+            if self._match_text_seq("DROP", *kind):
+                exists = self._match_text_seq("IF", "EXISTS")
+                return self.expression(nodes.DropPoolObject(kind=" ".join(kind), this=self._parse_table_parts(),
+                                                            exists=exists or None))
         if self._match_texts(("GRANT", "DENY", "REVOKE")):
             return self._parse_permission(self._prev.text.upper())
         if self._match_text_seq("CREATE", "ROLE"):
@@ -76,10 +85,23 @@ class SynapseParser(TSQLParser):
                                                     value=self._parse_var(any_token=True)))
         return super()._parse_statement()
 
+    def _parse_primary_key(self, wrapped_optional: bool = False, in_props: bool = False,
+                           named_primary_key: bool = False) -> exp.PrimaryKeyColumnConstraint | exp.PrimaryKey:
+        """T-SQL's parser stops at NONCLUSTERED and NOT ENFORCED; keep both (the only key form a pool takes)."""
+        clustered = self._prev.text.upper() if self._match_texts(("CLUSTERED", "NONCLUSTERED")) else None
+        key = super()._parse_primary_key(wrapped_optional, in_props, named_primary_key)
+        node = nodes.PrimaryKey if isinstance(key, exp.PrimaryKey) else nodes.PrimaryKeyColumnConstraint
+        return self.expression(node(**key.args, clustered=clustered))
+
+    def _parse_merge(self) -> exp.Merge:
+        merge = super()._parse_merge()
+        return self.expression(nodes.Merge(**merge.args, options=self._parse_options()))
+
     def _parse_if(self) -> exp.IfBlock:
         """IF condition branch [ELSE branch]; T-SQL's parser would let a BEGIN ... END branch run on to the end
         of the batch, taking the statements after END into the IF."""
-        condition = self._parse_condition()
+        # not _parse_condition: it takes a trailing word as an alias (`IF x IS NULL THROW ...`, `... EXEC ...`)
+        condition = self._parse_wrapped(parse_method=self._parse_assignment, optional=True)
         true = self._parse_branch()
         false = self._parse_branch() if self._match(TokenType.ELSE) else None
         return self.expression(exp.IfBlock(this=condition, true=true, false=false))
@@ -99,14 +121,16 @@ class SynapseParser(TSQLParser):
         return self.expression(exp.Block(expressions=statements, begin=True))
 
     def _parse_permission(self, action: str) -> nodes.Permission:
+        """`this` is None for a database-level permission (GRANT UNMASK TO role)."""
         privileges = self._parse_csv(self._parse_privilege)
-        self._match(TokenType.ON)
-        kind = self._prev.text.upper() if self._match_texts(("SCHEMA", "OBJECT")) else None
-        if kind:
-            self._match(TokenType.DCOLON)
-        securable = self._parse_table_parts(schema=True)
-        columns = self._parse_wrapped_csv(self._parse_id_var) if self._match(TokenType.L_PAREN, advance=False) \
-            else None
+        kind = securable = columns = None
+        if self._match(TokenType.ON):
+            kind = self._prev.text.upper() if self._match_texts(("SCHEMA", "OBJECT")) else None
+            if kind:
+                self._match(TokenType.DCOLON)
+            securable = self._parse_table_parts(schema=True)
+            if self._match(TokenType.L_PAREN, advance=False):
+                columns = self._parse_wrapped_csv(self._parse_id_var)
         if not self._match_texts(("TO", "FROM")):
             self.raise_error(f"Expected TO or FROM in {action}")
         principals = self._parse_csv(self._parse_id_var)
@@ -116,7 +140,8 @@ class SynapseParser(TSQLParser):
     def _parse_privilege(self) -> exp.Var:
         """One privilege: its words up to the next comma or ON (SELECT, EXECUTE, VIEW DEFINITION, ...)."""
         words = []
-        while self._curr and self._curr.token_type not in (TokenType.COMMA, TokenType.ON):
+        while self._curr and self._curr.token_type not in (TokenType.COMMA, TokenType.ON) \
+                and self._curr.text.upper() not in ("TO", "FROM"):
             words.append(self._curr.text.upper())
             self._advance()
         if not words:

@@ -50,6 +50,18 @@ STATEMENTS = {
     "ALTER TABLE dbo.dim_customer ALTER COLUMN email_hash DROP MASKED": nodes.ColumnMask,
     "CREATE STATISTICS st_date_key ON dbo.fact_sales (date_key) WITH FULLSCAN": nodes.CreateStatistics,
     "ALTER DATABASE retail SET RESULT_SET_CACHING OFF": nodes.AlterDatabaseSet,
+    "DROP SECURITY POLICY IF EXISTS sec.region_policy": nodes.DropPoolObject,
+    "DROP WORKLOAD CLASSIFIER wc_loads": nodes.DropPoolObject,
+    "GRANT UNMASK TO retail_pii_reader": nodes.Permission,
+    "GRANT ADMINISTER DATABASE BULK OPERATIONS TO retail_loader": nodes.Permission,
+    "THROW 50001, N'no staging table', 1": nodes.Throw,
+    "IF OBJECT_ID(N'stg.x') IS NULL THROW 50001, N'no such table', 1": nodes.Throw,
+    "CREATE TABLE dbo.dim_x (x_key BIGINT NOT NULL, CONSTRAINT pk_dim_x PRIMARY KEY NONCLUSTERED (x_key) NOT ENFORCED) "
+    "WITH (DISTRIBUTION = REPLICATE)": nodes.PrimaryKey,
+    "CREATE TABLE dbo.dim_y (y_key BIGINT NOT NULL PRIMARY KEY NONCLUSTERED NOT ENFORCED)":
+        nodes.PrimaryKeyColumnConstraint,
+    "MERGE INTO dbo.fact_po AS t USING stg.fact_po AS s ON t.po = s.po WHEN MATCHED THEN UPDATE SET t.qty = s.qty "
+    "OPTION(LABEL = 'load: po')": nodes.Merge,
 }
 PROCEDURE = """CREATE PROCEDURE load.usp_fact_sales @load_date DATE AS
 BEGIN
@@ -167,3 +179,9 @@ def test_duckdb_gets_the_tables_without_their_physical_options() -> None:
                        "net_amount": "DECIMAL(14,2)"}
     assert connection.execute("SELECT data_type FROM information_schema.columns WHERE table_name = 'flags'") \
         .fetchone() == ("BOOLEAN",)
+
+
+def test_what_duckdb_cannot_express_is_an_error_not_a_silent_drop() -> None:
+    with pytest.raises(sqlglot.errors.UnsupportedError):
+        to_duckdb("IF OBJECT_ID(N'dbo.t') IS NULL SELECT 1")
+    assert to_duckdb("CREATE TABLE t (a FLOAT, b FLOAT(24), c BIT)") == ["CREATE TABLE t (a DOUBLE, b REAL, c BOOLEAN)"]

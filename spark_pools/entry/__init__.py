@@ -1,0 +1,1 @@
+"""Entry scripts that Synapse Spark job definitions run as their main file: argument parsing, then one call."""

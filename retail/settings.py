@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError, field_validator, model_validator
 
 from retail.paths import PROJECT_ROOT
 
@@ -163,6 +163,54 @@ class PowerBISettings(_Strict):
     workspace_id: Annotated[str, Field(pattern=r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")]
 
 
+# Artifact kinds the deployer writes (Synapse Studio's folder names); overrides address artifacts by these.
+DEPLOYED_KINDS = ("linkedService", "credential", "dataset", "dataflow", "notebook", "sparkJobDefinition", "sqlscript",
+                  "pipeline", "trigger")
+NamePattern = Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.*?\-\[\]!]+$")]
+
+
+class OverrideSettings(_Strict):
+    """One environment value written into artifacts before they are compared or published: every artifact of
+    `type` whose name matches `name` (wildcards `*` `?`) gets `value` at the JSON path `path` (`$.a.b[0]`, `[*]`,
+    `..key`). With `find`, only that text inside the string found there is replaced. `{section.key}` in a string
+    value is the environment's own setting (`{synapse.storage_account}`); `{{` and `}}` are literal braces."""
+
+    type: Literal[DEPLOYED_KINDS]  # type: ignore[valid-type]
+    name: NamePattern
+    path: Annotated[str, Field(pattern=r"^\$(\.|\[)")]
+    value: JsonValue
+    find: Annotated[str, Field(min_length=1)] | None = None
+
+    @field_validator("value")
+    @classmethod
+    def _not_empty(cls, value: JsonValue) -> JsonValue:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise ValueError("is empty: the environment must set a value (an empty one would deploy nothing "
+                             "or, worse, the Git default)")
+        return value
+
+    @model_validator(mode="after")
+    def _find_replaces_text(self) -> Self:
+        if self.find is not None and not isinstance(self.value, str):
+            raise ValueError("with find, value is the replacement text and must be a string")
+        return self
+
+
+class DeploySettings(_Strict):
+    """How `retail deploy` publishes the workspace to this environment (see deploy/README.md)."""
+
+    overrides: list[OverrideSettings] = Field(default_factory=list)
+    # Per-environment values that are not settings elsewhere (a webhook, an API's URL), for `{deploy.values.x}`.
+    values: dict[Name, Annotated[str, Field(min_length=1)]] = Field(default_factory=dict)
+    # Extra text that identifies this environment inside artifact values, on top of the names in its settings:
+    # a release to another environment fails `validate` while any artifact still holds one.
+    markers: list[Annotated[str, Field(min_length=3)]] = Field(default_factory=list)
+    start_triggers: list[NamePattern] = Field(default_factory=list)  # started after apply if they are not
+    parallel: Annotated[int, Field(ge=1, le=32)] = 8
+    # Long-running operations are polled this often (the SDK's default, 30 s, is what makes deploys take an hour).
+    poll_interval_seconds: Annotated[float, Field(ge=1.0, le=2.0)] = 1.0
+
+
 class Settings(_Strict):
     environment: EnvironmentSection
     lake: LakeSettings
@@ -173,6 +221,7 @@ class Settings(_Strict):
     key_vault: Name | None = None
     synapse: SynapseSettings | None = None
     powerbi: PowerBISettings | None = None
+    deploy: DeploySettings = Field(default_factory=DeploySettings)
 
     @model_validator(mode="after")
     def _environment_rules(self) -> Self:

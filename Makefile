@@ -29,6 +29,7 @@ bench: setup
 	$(BIN)/python bench/medallion.py
 	$(BIN)/python bench/streaming.py
 	$(BIN)/python bench/warehouse.py
+	$(BIN)/python bench/deploy.py
 
 clean:
 	rm -rf data .cache/spark

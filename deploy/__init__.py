@@ -1,5 +1,5 @@
-"""The release deployer: environments, plan and apply to one Synapse workspace, SQL pool and Power BI.
+"""The release deployer: environments, plan and apply to one Synapse workspace, the SQL pool and the lake.
 
-Built so far: `validate/`, the workspace validator (`retail workspace validate`). Planning and publishing are
-still to come.
+`validate/` is the workspace validator (`retail workspace validate`); the rest is `retail deploy ...`
+(`deploy/cli.py`, `Deployer` in `deploy/deployer.py`); see deploy/README.md.
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 
 from deploy.endpoint import Endpoint
@@ -55,10 +55,12 @@ def apply_plan(plan: Plan, endpoint: Endpoint, parallel: int = 8, report: Report
                     work(*item)
                     return item, time.monotonic() - start, None
                 except Exception as error:
-                    return item, time.monotonic() - start, f"{type(error).__name__}: {error}"
+                    text = " ".join(str(error).split())[:500]
+                    return item, time.monotonic() - start, f"{type(error).__name__}: {text}"
 
             ok = True
-            for (kind, name), seconds, error in pool.map(one, items):
+            for future in as_completed([pool.submit(one, item) for item in items]):
+                (kind, name), seconds, error = future.result()
                 report(step, kind, name, seconds, error)
                 if error is None:
                     outcome.done.append((step, kind, name))

@@ -15,6 +15,7 @@ SOURCE_ENVIRONMENT = "dev"
 
 # Concurrency and time.
 DEFAULT_PARALLEL = 8  # writes in flight within one dependency level
+MAX_PARALLEL = 32  # the most `--parallel` and deploy.parallel allow
 POLL_INTERVAL_S = 1.0  # long-running operations; the SDK's default of 30 s is what makes deploys take an hour
 OPERATION_TIMEOUT_S = 300.0  # one write, including its polling, before it counts as timed out (then retried)
 READ_TIMEOUT_S = 60.0  # one HTTP response

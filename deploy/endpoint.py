@@ -16,6 +16,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import requests
+import requests.adapters
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import (
     HttpResponseError,
@@ -25,6 +27,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 from azure.core.pipeline.policies import RetryPolicy
+from azure.core.pipeline.transport import RequestsTransport
 from azure.core.polling import LROPoller
 from azure.core.rest import HttpRequest, HttpResponse
 from azure.synapse.artifacts import ArtifactsClient
@@ -73,8 +76,13 @@ class Endpoint:
         self.attempts, self.backoff, self.operation_timeout = attempts, backoff, operation_timeout
         retry = _RetryPolicy(retry_total=retry_total, retry_backoff_factor=retry_backoff_factor,
                              retry_backoff_max=retry_backoff_max)
+        if "transport" not in client_kwargs:  # requests' default pool keeps 10 connections: fewer than 32 threads
+            session = requests.Session()
+            session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=c.MAX_PARALLEL + 8))
+            client_kwargs["transport"] = RequestsTransport(session=session, session_owner=True,
+                                                           read_timeout=read_timeout)
         self.client = ArtifactsClient(credential, self.url, polling_interval=poll_interval, retry_policy=retry,
-                                      read_timeout=read_timeout, **client_kwargs)
+                                      **client_kwargs)
         for name in ("azure", "azure.synapse.artifacts"):  # request logs and "no mapping" model warnings
             logging.getLogger(name).setLevel(logging.ERROR)
 
@@ -104,9 +112,10 @@ class Endpoint:
             except Exception as error:
                 if attempt == self.attempts or not is_transient(error):
                     raise
+                wait = max(delay * (0.75 + random.random() / 2), _retry_after(error))
                 log.warning("%s: %s (attempt %d of %d, again in %.1f s)", what, _short(error), attempt,
-                            self.attempts, delay)
-                time.sleep(delay * (0.75 + random.random() / 2))
+                            self.attempts, wait)
+                time.sleep(wait)
                 delay *= 2
         raise AssertionError("unreachable")
 
@@ -242,6 +251,16 @@ def _check(what: str, result: Any, *, expect_resource: bool = False) -> None:
         if isinstance(error, dict):
             raise OperationFailedError(f"{what}: {error.get('code', 'Failed')}: {error.get('message', '')}")
         raise OperationFailedError(f"{what}: the operation ended without the resource: {str(result)[:300]}")
+
+
+def _retry_after(error: BaseException) -> float:
+    """The seconds a throttled answer asked to wait (0 when it did not say)."""
+    response = getattr(error, "response", None)
+    value = response.headers.get("Retry-After") if response is not None else None
+    try:
+        return float(value) if value else 0.0
+    except ValueError:
+        return 0.0
 
 
 def _short(error: BaseException) -> str:

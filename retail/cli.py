@@ -111,16 +111,19 @@ def _parse_defects(values: tuple[str, ...]) -> dict[str, float]:
 @click.option("--defect-scale", type=click.FloatRange(0, 100), default=1.0, show_default=True,
               help="Multiply every default defect rate.")
 @click.option("--defect", "defects", multiple=True, metavar="NAME=RATE", help="Set one defect rate exactly.")
+@click.option("--drop/--no-drop", default=True, show_default=True,
+              help="Leave the file deliveries in OUT/drop/ as the source systems do, for `retail batch run` to "
+                   "ingest; --no-drop writes them straight to where bronze reads them.")
 @click.pass_obj
 def generate(obj: Context, scale: str, seed: int, out: Path | None, start: date | None, days: int | None,
-             defect_scale: float, defects: tuple[str, ...]) -> None:
+             defect_scale: float, defects: tuple[str, ...], drop: bool) -> None:
     """Generate the synthetic source systems' deliveries, with injected defects and a manifest."""
     run_generation(obj, scale, seed, out, start.date() if start else None, days, defect_scale,
-                   _parse_defects(defects))
+                   _parse_defects(defects), drop=drop)
 
 
 def run_generation(obj: Context, scale: str, seed: int, out: Path | None, start: date | None, days: int | None,
-                   defect_scale: float, defects: dict[str, float]) -> dict:
+                   defect_scale: float, defects: dict[str, float], drop: bool = False) -> dict:
     from pipelines.sources.defects import DefectRates
     from pipelines.sources.generate import DEFAULT_START
     from pipelines.sources.generate import generate as run
@@ -137,9 +140,11 @@ def run_generation(obj: Context, scale: str, seed: int, out: Path | None, start:
                   TimeElapsedColumn(), console=console, transient=True) as bar:
         task = bar.add_task(scale, total=total)
         result = run(target, scale, seed=seed, start=start or DEFAULT_START, rates=rates, days=days,
-                     progress=lambda label: bar.update(task, advance=1, description=f"{scale} {label}"))
+                     progress=lambda label: bar.update(task, advance=1, description=f"{scale} {label}"), drop=drop)
     seconds = time.perf_counter() - started
     _print_generation(result.manifest, target, seconds, result.sales_lines)
+    if drop:
+        console.print(f"The file deliveries wait in {target / 'drop'}; `retail batch run` ingests them.")
     return result.manifest
 
 
@@ -278,19 +283,23 @@ def batch() -> None:
 @click.option("--through", type=click.Choice(["bronze", "silver", "gold"]), default="gold", show_default=True)
 @click.pass_obj
 def batch_run(obj: Context, load_date: datetime | None, full: bool, through: str) -> None:
-    """Copy the supplier database by watermark (as the ingestion pipeline does), then run the Spark layers."""
+    """Ingest as the ingestion pipeline does (move the dropped files up to the date into place, copy the supplier
+    database by watermark), then run the Spark layers."""
     if load_date is None and not full:
         raise click.UsageError("give --date for an incremental run, or --full")
     run_local_batch(obj, load_date.date() if load_date else None, full, through)
 
 
 def run_local_batch(obj: Context, load_date: date | None, full: bool, through: str = "gold") -> list:
-    from pipelines.copy_database import copy_tables
+    from pipelines.ingest import ingest
     from spark_pools.jobs import run_batch
 
     settings = obj.settings
-    copied = copy_tables(settings.local_path(settings.lake.landing), load_date)
-    console.print(f"supplier database copied: {sum(c.rows for c in copied):,} changed rows")
+    ingested = ingest(settings.local_path(settings.lake.landing), load_date)
+    moved = ", ".join(f"{name} {m.files:,}" for name, m in ingested.files.items() if m.files)
+    console.print(f"files moved from drop/: {ingested.files_moved:,} ({ingested.bytes_moved / 1e6:,.1f} MB)"
+                  + (f": {moved}" if moved else ""))
+    console.print(f"supplier database copied: {ingested.rows_copied:,} changed rows")
     with console.status("Spark ...") as status:
         run = run_batch(settings, load_date, full, through, progress=lambda step: status.update(f"Spark: {step}"))
     table = Table(title=f"Load {run.load_id} ({run.mode})", title_justify="left")
@@ -309,17 +318,19 @@ def run_local_batch(obj: Context, load_date: date | None, full: bool, through: s
 @click.option("--seed", type=int, default=7, show_default=True)
 @click.pass_obj
 def demo(obj: Context, scale: str, seed: int) -> None:
-    """The local end-to-end run (what `make demo` does): sources, then bronze → silver → gold, then KPIs."""
+    """The local end-to-end run (what `make demo` does): sources dropped, ingested as the Synapse pipeline does,
+    then bronze → silver → gold, then KPIs."""
     from spark_pools.lake import root
 
     console.rule("[bold]1. Source systems")
-    run_generation(obj, scale, seed, None, None, None, 1.0, {})
+    run_generation(obj, scale, seed, None, None, None, 1.0, {}, drop=True)
     landing = obj.settings.local_path(obj.settings.lake.landing)
-    console.print(f"\nThe sources are in [bold]{landing}[/]; manifest: {landing / 'manifest.json'}")
+    console.print(f"\nThe sources are in [bold]{landing}[/] (files in drop/ until ingested); manifest: "
+                  f"{landing / 'manifest.json'}")
     lake_root = Path(root(obj.settings))
     if lake_root.exists():
         shutil.rmtree(lake_root)  # the demo starts from an empty lake: it replays the sources it just made
-    console.rule("[bold]2. Medallion batch (full load)")
+    console.rule("[bold]2. Ingestion and medallion batch (full load)")
     run_local_batch(obj, None, full=True)
     console.rule("[bold]3. KPIs")
     from spark_pools.gold.summary import kpi_summary
@@ -341,12 +352,14 @@ def demo(obj: Context, scale: str, seed: int) -> None:
 
 def _register_rooms() -> None:
     """Command groups that live with their concern."""
+    from deploy.cli import deploy
     from deploy.commands import workspace
     from sql_pools.commands import sql, warehouse
 
     cli.add_command(sql)
     cli.add_command(warehouse)
     cli.add_command(workspace)
+    cli.add_command(deploy)
 
 
 _register_rooms()

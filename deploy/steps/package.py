@@ -120,8 +120,9 @@ class _Append:
 
     def __call__(self) -> None:
         self.attempts += 1
-        try:
-            self.library.append("appendblock", self.name, self.piece, blob_condition_append_position=self.offset)
+        try:  # no SDK-level retry here: a repeat must be counted to read its 412 right
+            self.library.append("appendblock", self.name, self.piece, blob_condition_append_position=self.offset,
+                                retry_total=0)
         except HttpResponseError as error:
             if error.status_code != 412 or self.attempts == 1:
                 raise

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from pipelines import catalog
+from pipelines.ingest import DROP
 from pipelines.sources.defects import DefectRates, Manifest
 from pipelines.sources.scales import SCALES, Scale
 from pipelines.sources.simulation import Day, Simulation
@@ -25,7 +26,7 @@ from pipelines.sources.writers import Batch, DefectFields, write_csv, write_json
 
 DEFAULT_START = date(2026, 1, 5)
 MANIFEST = "manifest.json"
-OUTPUT_FOLDERS = ("reference", "pos", "ecommerce", "inventory", "feedback", "supplier", "_control")
+OUTPUT_FOLDERS = ("reference", "pos", "ecommerce", "inventory", "feedback", "supplier", "_control", DROP)
 PAYMENTS = ("card", "card", "card", "card", "card", "card", "card", "cash", "cash", "mobile")
 COMMENTS = {
     1: ("Terrible, arrived broken.", "Would not buy again", "Stopped working after two days"),
@@ -100,12 +101,16 @@ def prepare_output(out: Path) -> None:
 
 
 class SourceWriter:
-    """Turns each simulated day into the deliveries of the source systems."""
+    """Turns each simulated day into the deliveries of the source systems.
+
+    File deliveries are written under `files` (the landing root, or its drop folder), the supplier database
+    always under `out`; the manifest names every file by its landing path, where bronze reads it."""
 
     def __init__(self, world: World, scale: Scale, out: Path, rates: DefectRates, rng: np.random.Generator,
-                 manifest: Manifest) -> None:
+                 manifest: Manifest, files: Path | None = None) -> None:
         self.world, self.scale, self.out, self.rates, self.rng, self.manifest = (
             world, scale, out, rates, rng, manifest)
+        self.files = files or out
         self.late_pos: dict[int, Batch] = {}
         self.late_orders = Batch()
         self.feedback_due: dict[int, list[dict]] = {}
@@ -236,7 +241,7 @@ class SourceWriter:
                 points = self.rng.integers(0, 500, len(batch)).tolist()
                 batch.records = [[*row, str(pt)] for row, pt in zip(batch.records, points, strict=True)]
                 self.manifest.record("schema_drift", catalog.POS_SALES.name, rel, None, rel)
-            lines = write_csv(self.out / rel, rel, catalog.POS_SALES.name, header, batch, POS_FIELDS,
+            lines = write_csv(self.files / rel, rel, catalog.POS_SALES.name, header, batch, POS_FIELDS,
                               self.manifest, self.rng)
             self.manifest.count(catalog.POS_SALES.name, files=1, lines=lines)
 
@@ -262,7 +267,7 @@ class SourceWriter:
         if day is None and not len(batch):
             return
         rel = _rel(catalog.ECOMMERCE_ORDERS.path, delivery)
-        lines = write_jsonl(self.out / rel, rel, catalog.ECOMMERCE_ORDERS.name, batch, ORDER_FIELDS,
+        lines = write_jsonl(self.files / rel, rel, catalog.ECOMMERCE_ORDERS.name, batch, ORDER_FIELDS,
                             self.manifest, self.rng)
         self.manifest.count(catalog.ECOMMERCE_ORDERS.name, files=1, lines=lines)
 
@@ -314,7 +319,7 @@ class SourceWriter:
             ids.append(doc["feedback_id"])
         rel = _rel(catalog.FEEDBACK.path, day.date)
         batch = Batch(docs, self.rates.pick(rng, len(docs), FEEDBACK_DEFECTS), ids)
-        lines = write_jsonl(self.out / rel, rel, catalog.FEEDBACK.name, batch, FEEDBACK_FIELDS, self.manifest, rng)
+        lines = write_jsonl(self.files / rel, rel, catalog.FEEDBACK.name, batch, FEEDBACK_FIELDS, self.manifest, rng)
         self.manifest.count(catalog.FEEDBACK.name, files=1, lines=lines)
 
     # -- inventory ------------------------------------------------------------------------------------------
@@ -339,7 +344,7 @@ class SourceWriter:
             move(s, p, "22:00:00", "ADJUSTMENT", qty, reason)
         rel = _rel(catalog.INVENTORY_MOVEMENTS.path, day.date)
         batch = Batch(moves, self.rates.pick(self.rng, len(moves), MOVEMENT_DEFECTS), [m[0] for m in moves])
-        lines = write_csv(self.out / rel, rel, catalog.INVENTORY_MOVEMENTS.name,
+        lines = write_csv(self.files / rel, rel, catalog.INVENTORY_MOVEMENTS.name,
                           list(catalog.INVENTORY_MOVEMENTS.column_names), batch, MOVEMENT_FIELDS, self.manifest,
                           self.rng)
         self.manifest.count(catalog.INVENTORY_MOVEMENTS.name, files=1, lines=lines)
@@ -348,7 +353,7 @@ class SourceWriter:
         rel = _rel(catalog.INVENTORY_COUNTS.path, day.date)
         batch = Batch(counts, self.rates.pick(self.rng, len(counts), COUNT_DEFECTS),
                       [f"{c[0]}/{c[1]}/{c[2]}" for c in counts])
-        lines = write_csv(self.out / rel, rel, catalog.INVENTORY_COUNTS.name,
+        lines = write_csv(self.files / rel, rel, catalog.INVENTORY_COUNTS.name,
                           list(catalog.INVENTORY_COUNTS.column_names), batch, COUNT_FIELDS, self.manifest, self.rng)
         self.manifest.count(catalog.INVENTORY_COUNTS.name, files=1, lines=lines)
 
@@ -405,15 +410,20 @@ class SourceWriter:
         self.manifest.count(source.name, tables=1, lines=count)
 
     def _csv(self, source: catalog.Source, rel: str, batch: Batch, fields: DefectFields) -> None:
-        lines = write_csv(self.out / rel, rel, source.name, list(source.column_names), batch, fields,
+        lines = write_csv(self.files / rel, rel, source.name, list(source.column_names), batch, fields,
                           self.manifest, self.rng)
         self.manifest.count(source.name, files=1, lines=lines)
 
 
 def generate(out: Path, scale: str | Scale = "tiny", seed: int = 7, start: date = DEFAULT_START,
              rates: DefectRates | None = None, days: int | None = None,
-             progress: Callable[[str], None] | None = None) -> GenerationResult:
-    """Generate every source delivery for `scale` into `out` and return the manifest."""
+             progress: Callable[[str], None] | None = None, drop: bool = False) -> GenerationResult:
+    """Generate every source delivery for `scale` into `out` and return the manifest.
+
+    `drop`: file deliveries go to `out/drop/<catalog path>`, where the source systems leave them in Azure, so
+    that the ingestion (`pipelines.ingest`) moves them into place as the pipeline does; the supplier database
+    stays at its landing path, being the source database that the ingestion extracts from. The bytes and the
+    manifest are the same either way."""
     scale = SCALES[scale] if isinstance(scale, str) else scale
     if days is not None:
         scale = Scale(**{**asdict(scale), "days": days})
@@ -424,7 +434,7 @@ def generate(out: Path, scale: str | Scale = "tiny", seed: int = 7, start: date 
     sim = Simulation(world, scale, rng)
     manifest = Manifest(generator={"seed": seed, "scale": asdict(scale), "start_date": start.isoformat(),
                                    "end_date": world.day(scale.days - 1).isoformat(), "defect_rates": rates.rates})
-    writer = SourceWriter(world, scale, out, rates, rng, manifest)
+    writer = SourceWriter(world, scale, out, rates, rng, manifest, out / DROP if drop else out)
     writer.write_stores()
     for d in range(scale.days):
         day = sim.run_day(d)

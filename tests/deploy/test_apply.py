@@ -17,7 +17,15 @@ from deploy.endpoint import Endpoint, OperationFailedError
 from deploy.filters import Selection
 from deploy.graph import dependencies
 from deploy.plan import Action
-from tests.deploy.test_deploy_fixtures import FAST, artifacts, deployer, edit, fake_synapse, settings_for, write_workspace
+from tests.deploy.test_deploy_fixtures import (
+    FAST,
+    artifacts,
+    deployer,
+    edit,
+    fake_synapse,
+    settings_for,
+    write_workspace,
+)
 
 COLLECTION = {"linkedservices": "linkedService", "datasets": "dataset", "notebooks": "notebook",
               "sparkJobDefinitions": "sparkJobDefinition", "pipelines": "pipeline", "triggers": "trigger",
@@ -50,7 +58,7 @@ def _runtime(fake, name: str) -> str:
 
 def test_first_apply_creates_everything_in_dependency_order(fake, root) -> None:
     with deployer(root, fake) as release:
-        plan, outcome = release.apply()
+        _, outcome = release.apply()
     assert outcome.ok, outcome.failed
     puts = _changes(fake)
     assert {action for action, _, _ in puts} == {"put"} and len(puts) == 12
@@ -85,7 +93,7 @@ def test_changing_one_pipeline_updates_only_it_and_cycles_only_its_trigger(fake,
         _start(fake, "tr_parent", "tr_other")
         since = len(fake.changes)
         edit(root, "pipeline/pl_other.json", lambda d: d["properties"].update(description="changed"))
-        plan, outcome = release.apply()
+        _, outcome = release.apply()
     assert outcome.ok
     assert _changes(fake, since) == [("stop", "trigger", "tr_other"), ("put", "pipeline", "pl_other"),
                                      ("start", "trigger", "tr_other")]

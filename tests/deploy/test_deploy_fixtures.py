@@ -13,7 +13,6 @@ overrides leave no dev value in it.
 
 from __future__ import annotations
 
-import http.server
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -165,16 +164,9 @@ def deployer(root: Path, fake: Any, settings: Settings | None = None, **options:
 
 @contextmanager
 def fake_synapse(folder: Path, **options: Any) -> Iterator[FakeSynapse]:
-    """The fake Synapse, with a listen backlog that fits a parallel apply. Its server speaks HTTP/1.0 (a new
-    connection per request) with socketserver's backlog of 5, so a burst of 8 parallel requests has SYNs dropped
-    and retried by the kernel a second later: an artifact of the fake, not of Synapse."""
-    backlog = http.server.ThreadingHTTPServer.request_queue_size
-    http.server.ThreadingHTTPServer.request_queue_size = 128
-    try:
-        with FakeSynapse(folder, **options) as fake:
-            yield fake
-    finally:
-        http.server.ThreadingHTTPServer.request_queue_size = backlog
+    """The fake Synapse for a deployer test."""
+    with FakeSynapse(folder, **options) as fake:
+        yield fake
 
 
 def test_the_synthetic_workspace_passes_the_workspace_validator(tmp_path: Path) -> None:

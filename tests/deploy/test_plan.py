@@ -203,3 +203,14 @@ def test_cli_plan_table_and_diff(fake, root, monkeypatch) -> None:
     assert "update" in result.stdout and "pl_other" in result.stdout and "ls_kv" not in result.stdout
     assert '+    "description": "now described"' in result.stdout
     assert "1 update, 11 unchanged" in result.stdout
+
+
+def test_levels_follow_references_and_refuse_a_cycle() -> None:
+    from deploy.graph import CycleError, levels
+
+    edges = {("pipeline", "pl_a"): {("pipeline", "pl_b")}, ("pipeline", "pl_b"): {("dataset", "ds")},
+             ("dataset", "ds"): {("linkedService", "ls_outside_the_release")}}
+    assert levels(edges) == {("dataset", "ds"): 0, ("pipeline", "pl_b"): 1, ("pipeline", "pl_a"): 2}
+    edges[("dataset", "ds")] = {("pipeline", "pl_a")}
+    with pytest.raises(CycleError, match="reference cycle: "):
+        levels(edges)

@@ -83,6 +83,12 @@ def self_signed_certificate(folder: Path, host: str) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+class _Listener(ThreadingHTTPServer):
+    # socketserver's default backlog of 5 drops connection attempts when an SDK client runs requests in parallel
+    # (each HTTP/1.0 request is a new connection); the kernel then retries them a second later.
+    request_queue_size = 128
+
+
 class FakeHttpsServer:
     """Serves `handler` on https://127.0.0.1:<free port> in a background thread; records every request."""
 
@@ -113,7 +119,7 @@ class FakeHttpsServer:
             def log_message(self, *_: object) -> None:  # keep test output quiet
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = _Listener(("127.0.0.1", 0), _Handler)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.certificate, key)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)

@@ -391,10 +391,3 @@ def test_pool_definition_follows_the_arm_contract() -> None:
         allowed = POOL_PROPERTIES[key]
         for item in value if isinstance(value, list) else [value] if isinstance(value, dict) else []:
             assert allowed is not None and set(item) <= allowed, f"{key}: {sorted(set(item) - (allowed or set()))}"
-
-
-def test_pool_definition_deserializes_with_the_management_sdk() -> None:
-    mgmt = pytest.importorskip("azure.mgmt.synapse.models")
-    pool = load(POOLS / "sparkretail.json")
-    model = mgmt.BigDataPoolResourceInfo.deserialize(pool)
-    assert lost(pool["properties"], model.serialize(keep_readonly=True)["properties"]) == []

@@ -144,8 +144,9 @@ def plan_command(env: str | None, include: tuple[str, ...], exclude: tuple[str, 
               help="Writes in flight within a dependency level (default: deploy.parallel, 8).")
 @click.option("--dry-run", is_flag=True, help="Only show the plan (same as `plan`).")
 @click.option("--json", "as_json", is_flag=True, help="The plan and the outcome as JSON.")
+@click.option("--powerbi", is_flag=True, help="Then publish the Power BI model and report (as `deploy powerbi`).")
 def apply_command(env: str | None, include: tuple[str, ...], exclude: tuple[str, ...], delete_orphans: bool,
-                  parallel: int | None, dry_run: bool, as_json: bool) -> None:
+                  parallel: int | None, dry_run: bool, as_json: bool, powerbi: bool) -> None:
     """Plan, then write what differs in dependency order, handling triggers; safe to re-run."""
     from deploy.filters import Selection
     from deploy.render import plan_json, plan_table
@@ -177,6 +178,14 @@ def apply_command(env: str | None, include: tuple[str, ...], exclude: tuple[str,
         else:
             out.print(f"[red]failed[/]: {len(outcome.failed)} operation(s) failed, {len(outcome.done)} done; "
                       "fix the cause and run apply again (it picks up what is still different)")
+        if outcome.ok and powerbi:  # after the workspace: the DirectQuery model needs the pool's views in place
+            from deploy.steps.powerbi import REPORT_DIR, publish_powerbi
+            from retail.settings import load_settings
+
+            settings = load_settings(env)
+            for item in publish_powerbi(settings, _credential(), report_dir=REPORT_DIR,
+                                        poll_interval=settings.deploy.poll_interval_seconds).items:
+                out.print(f"{item.action} {item.type} {item.display_name} ({item.id}) in {item.seconds:.1f} s")
     sys.exit(Exit.DONE if outcome.ok else Exit.FAILED)
 
 
@@ -235,6 +244,24 @@ def upload_entries_command(env: str | None) -> None:
         out.print(f"wrote {path}")
     for path in uploaded.kept:
         out.print(f"kept {path} (the pipeline's watermark)")
+    sys.exit(Exit.DONE)
+
+
+@deploy.command("powerbi")
+@_env_option
+@click.option("--model-only", is_flag=True, help="Publish the semantic model without its report.")
+def powerbi_command(env: str | None, model_only: bool) -> None:
+    """Publish the Power BI semantic model (bound to the environment's SQL pool), then the report bound to it."""
+    from deploy.steps.powerbi import REPORT_DIR, publish_powerbi
+    from retail.settings import load_settings
+
+    env = _environment(env)
+    with _exits():
+        settings = load_settings(env)
+        result = publish_powerbi(settings, _credential(), report_dir=None if model_only else REPORT_DIR,
+                                 poll_interval=settings.deploy.poll_interval_seconds)
+    for item in result.items:
+        out.print(f"{item.action} {item.type} {item.display_name} ({item.id}) in {item.seconds:.1f} s")
     sys.exit(Exit.DONE)
 
 

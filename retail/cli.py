@@ -348,18 +348,25 @@ def demo(obj: Context, scale: str, seed: int) -> None:
     from sql_pools.commands import run_build
 
     run_build(obj.settings)
+    console.rule("[bold]5. Dashboard (a local preview of the Power BI report's pages)")
+    from semantic_model.dashboard import build_dashboard
+
+    console.print(f"Open [bold]{build_dashboard(obj.settings)}[/] in a browser.")
 
 
 def _register_rooms() -> None:
     """Command groups that live with their concern."""
     from deploy.cli import deploy
     from deploy.commands import workspace
+    from semantic_model.commands import dashboard, model
     from sql_pools.commands import sql, warehouse
 
     cli.add_command(sql)
     cli.add_command(warehouse)
     cli.add_command(workspace)
     cli.add_command(deploy)
+    cli.add_command(model)
+    cli.add_command(dashboard)
 
 
 _register_rooms()

@@ -1,4 +1,5 @@
-"""The advisor's thresholds, in one place: each is a dedicated SQL pool guideline or a fact of its storage."""
+"""The pool's guidelines in one place (the advisor's thresholds; the linter uses the distribution count and the
+replicate limit): each is a dedicated SQL pool guideline or a fact of its storage."""
 
 from __future__ import annotations
 

@@ -9,12 +9,12 @@ from typing import NamedTuple
 
 from sqlglot import exp
 
+from sql_pools.advisor.limits import DISTRIBUTIONS
+from sql_pools.advisor.limits import REPLICATE_LIMIT_BYTES as REPLICATE_LIMIT
 from sql_pools.dialect import Synapse
 from sql_pools.lint.model import TEMPORAL, Column, Project, Table, qualified, resolve
 
-DISTRIBUTIONS = 60
 ROWS_PER_DISTRIBUTION = 10  # fewer distinct hash values than this per distribution leaves some empty, others hot
-REPLICATE_LIMIT = 2 * 1024**3  # bytes
 RLS_COLUMNS = ("region", "store_key")
 _TRIGGER = re.compile(r"^\s*(?:OR\s+ALTER\s+)?TRIGGER\s+(?P<name>[\w.\[\]]+)", re.IGNORECASE)
 _ADD_CONSTRAINT = re.compile(r"^\s*TABLE\s+(?P<table>[\w.\[\]]+)\s+ADD\s+CONSTRAINT\b(?P<rest>.*)",

@@ -205,8 +205,6 @@ class FakeFabric:
         self._lock = threading.RLock()
         self._tmp = None if folder is not None else tempfile.TemporaryDirectory(prefix="fake-fabric-")
         self._https = FakeHttpsServer(self._handle, Path(folder or self._tmp.name), host="localhost")
-        server = self._https._server  # poll for shutdown every 50 ms (socketserver's 0.5 s adds up over a suite)
-        self._https._thread = threading.Thread(target=lambda: server.serve_forever(poll_interval=0.05), daemon=True)
         self.endpoint = f"https://127.0.0.1:{urlsplit(self._https.url).port}"
         self._previous_bundle: str | None = None
 

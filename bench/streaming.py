@@ -30,7 +30,9 @@ PRODUCE = "import sys; from retail.settings import Settings; from pipelines.sour
 
 def _produce(settings_json: str, rate: float, seconds: float, seed: int) -> tuple[int, int, float]:
     done = subprocess.run([sys.executable, "-c", PRODUCE, settings_json, str(rate), str(seconds), str(seed)],
-                          capture_output=True, text=True, check=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        raise SystemExit(f"the producer failed at {rate:,} events/s:\n{done.stderr}")
     sent, failed, took = done.stdout.split()
     return int(sent), int(failed), float(took)
 
@@ -53,7 +55,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rates", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--seconds", type=float, default=60)
-    parser.add_argument("--warmup", type=float, default=20)
+    parser.add_argument("--warmup", type=float, default=60)
     parser.add_argument("--out", type=Path, default=ROOT / "data" / "bench-stream")
     args = parser.parse_args()
 
@@ -66,7 +68,7 @@ def main() -> None:
         job = StreamJob(settings, spark)
         runner = threading.Thread(target=job.run, daemon=True)
         runner.start()
-        warmup, _, _ = _produce(settings.model_dump_json(), 100, args.warmup, 1)
+        warmup, _, _ = _produce(settings.model_dump_json(), args.rates[0], args.warmup, 1)
         while _alive(runner) and job.run_info.rows.get(SILVER_QUERY, 0) < warmup:
             time.sleep(1)  # the first micro-batches start the JVM's code paths cold: measure after them
         time.sleep(5)

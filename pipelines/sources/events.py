@@ -103,8 +103,13 @@ def produce(settings: Settings, rate: float, duration: float, seed: int = 7, fee
         due = min(total, int((time.monotonic() - started) * rate) + 1)
         for _ in range(due - sent):
             event = simulator.next()
-            producer.produce(topic(settings, event.topic_role), key=event.key, value=json.dumps(event.value),
-                             on_delivery=delivered)
+            while True:
+                try:
+                    producer.produce(topic(settings, event.topic_role), key=event.key,
+                                     value=json.dumps(event.value), on_delivery=delivered)
+                    break
+                except BufferError:  # the client's queue is full: let the broker take some, then send it
+                    producer.poll(0.05)
             by_type[event.value["event_type"]] += 1
             sent += 1
         producer.poll(0)

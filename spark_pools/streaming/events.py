@@ -19,7 +19,6 @@ from spark_pools.silver.rules import Rule, evaluate, mandatory, numeric
 
 BRONZE_SCHEMA = ("topic string, partition int, offset long, kafka_ts timestamp, key string, value string, "
                  "_ingest_ts timestamp")
-TEXT_SCHEMA = ", ".join(f"{c.name} string" for c in EVENT_COLUMNS)
 TYPED = {c.name: c.type for c in EVENT_COLUMNS if c.type != "string"}
 EVENT_NAMES = "(" + ", ".join(f"'{name}'" for name in EVENT_TYPES) + ")"
 STOCK_SIGN = "CASE event_type " + " ".join(f"WHEN '{t.name}' THEN {t.stock_sign}" for t in EVENT_TYPES.values()) \
@@ -49,13 +48,13 @@ RULES: tuple[Rule, ...] = (
 def conform(bronze: DataFrame) -> DataFrame:
     """Bronze rows (one Kafka message each) → typed events with `_dq_failed` / `_dq_warnings`, plus
     `dedup_key`: the event id, or for a message without one its Kafka coordinates (never merged with another)."""
-    parsed = bronze.withColumns({
-        # A JSON object parses as a map; broken JSON, an array, a bare value or an empty message does not.
-        "_is_object": F.from_json("value", "map<string,string>").isNotNull(),
-        "_parsed": F.from_json("value", TEXT_SCHEMA),
-    })
-    texts = {c.name: F.col(f"_parsed.{c.name}") for c in EVENT_COLUMNS}
-    frame = parsed.withColumns({f"{name}_text" if name in TYPED else name: text for name, text in texts.items()})
+    # Parsed once, as a map of field → text: a JSON object parses, while broken JSON, an array, a bare value or an
+    # empty message gives null.
+    parsed = bronze.withColumn("_fields", F.from_json("value", "map<string,string>")) \
+        .withColumn("_is_object", F.col("_fields").isNotNull())
+    texts = {c.name: F.col("_fields")[c.name] for c in EVENT_COLUMNS}
+    frame = parsed.withColumns({f"{name}_text" if name in TYPED else name: text for name, text in texts.items()}) \
+        .drop("_fields")
     frame = frame.withColumns({name: F.expr(f"try_cast({name}_text AS {type_})") for name, type_ in TYPED.items()})
     frame = frame.withColumns({
         "event_date": F.to_date("event_ts"),

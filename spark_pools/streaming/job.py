@@ -6,9 +6,10 @@ Two Structured Streaming queries read the same topics, each with its own checkpo
   streaming sink commits each micro-batch exactly once (the checkpoint and the table's log agree).
 - `events_silver`: parse and check (spark_pools/streaming/events.py) → drop event ids already seen within the
   watermark (kept in the query's state, by arrival time, which never runs backwards, so no event is ever
-  dropped as "late") → foreachBatch: quarantine, silver, gold positions and low-stock alerts. Every write of
-  a micro-batch carries Delta's idempotent-transaction id (txnAppId = the query's id, txnVersion = the batch
-  id), so a batch replayed after a crash commits nothing twice. It reads Kafka itself rather than bronze so
+  dropped as "late") → foreachBatch: gold positions (one MERGE, spark_pools/streaming/positions.py) and their
+  low-stock alerts first, then silver and quarantine. Every write of a micro-batch carries Delta's
+  idempotent-transaction id (txnAppId = the query's id, txnVersion = the batch id), so a batch replayed after
+  a crash commits nothing twice. It reads Kafka itself rather than bronze so
   the real-time path never waits for another query's commit; its rows keep the Kafka coordinates that find
   their bronze row.
 
@@ -120,24 +121,38 @@ class SilverWriter:
             rows.unpersist()
 
     def _write(self, spark: SparkSession, rows: DataFrame, batch_id: int) -> BatchCounts:
+        """Gold first: the positions (and their alerts) are what the real-time path is for, so they are written
+        before silver and quarantine, and the next batch waits for all of them. A batch that rebuilds the
+        positions from silver writes silver first. Each write carries the batch's idempotent-transaction id,
+        so whichever write a crash interrupted, the replayed batch commits only the ones still missing."""
         quarantine_rules = [r.name for r in RULES if r.action == "quarantine"]
         ok = F.size("_dq_failed") == 0
         per_rule = [F.sum(F.array_contains("_dq_failed", name).cast("long")).alias(name) for name in quarantine_rules]
         totals = rows.agg(F.count(F.lit(1)).alias("rows"), F.sum((~ok).cast("long")).alias("_bad"), *per_rule).first()
         counts = BatchCounts(accepted=totals["rows"] - (totals["_bad"] or 0), quarantined=totals["_bad"] or 0,
                              by_rule={n: totals[n] for n in quarantine_rules if totals[n]})
+        # A micro-batch is small: one file per event date, not one per Kafka partition (fewer tasks per write,
+        # and far fewer small files for the maintenance job to compact).
+        good = rows.where(ok).select(*SILVER_COLUMNS, "topic", "partition", "offset", *LINEAGE).coalesce(1)
         with idempotent(spark, self.app_id, batch_id):
-            if counts.quarantined:
-                rows.where(~ok).select(
-                    "dedup_key", F.col("_dq_failed").alias("failed_rules"), F.col("value").alias("_original"),
-                    "topic", "partition", "offset", *LINEAGE,
-                ).write.format("delta").mode("append").save(path(self.settings, "events_quarantine"))
             if counts.accepted:
-                good = rows.where(ok).select(*SILVER_COLUMNS, "topic", "partition", "offset", *LINEAGE)
-                good.write.format("delta").mode("append").save(path(self.settings, "events_silver"))
-                self._update_positions(spark, good, batch_id)
-        counts.visible_at = datetime.now(UTC)
+                base, rebuild = self._baseline(spark)
+                if rebuild:
+                    self._append(good, "events_silver")
+                self._update_positions(spark, good, base, rebuild, batch_id)
+                counts.visible_at = datetime.now(UTC)
+                self._raise_alerts(spark, batch_id)
+                if not rebuild:
+                    self._append(good, "events_silver")
+            if counts.quarantined:
+                self._append(rows.where(~ok).select(
+                    "dedup_key", F.col("_dq_failed").alias("failed_rules"), F.col("value").alias("_original"),
+                    "topic", "partition", "offset", *LINEAGE).coalesce(1), "events_quarantine")
+        counts.visible_at = counts.visible_at or datetime.now(UTC)
         return counts
+
+    def _append(self, frame: DataFrame, name: str) -> None:
+        frame.write.format("delta").mode("append").save(path(self.settings, name))
 
     def _baseline(self, spark: SparkSession) -> tuple[DataFrame, bool]:
         """The stock-count baseline, re-read (and reported as changed) when the batch mart has a new version."""
@@ -150,34 +165,27 @@ class SilverWriter:
             self.base_version = version
         return self.base, changed
 
-    def _update_positions(self, spark: SparkSession, new: DataFrame, batch_id: int) -> None:
+    def _update_positions(self, spark: SparkSession, new: DataFrame, base: DataFrame, rebuild: bool,
+                          batch_id: int) -> None:
+        """One write: a MERGE of the batch's stock changes, or, when the stock count changed (and on a run's
+        first batch), every position rebuilt from silver, this batch's rows included (and the table's schema
+        brought up to date with it)."""
         target = path(self.settings, positions.POSITIONS)
-        base, rebuild = self._baseline(spark)
-        current = lake.read(spark, target)
-        if rebuild:  # first batch of a run, or a new stock count: every position from silver (new rows included)
-            before = current
-            after = positions.recompute(lake.read(spark, path(self.settings, "events_silver")), base)
+        if rebuild:
+            silver = lake.read(spark, path(self.settings, "events_silver"))
+            positions.rebuilt(lake.read(spark, target), silver, base, batch_id).localCheckpoint(eager=True) \
+                .write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(target)
         else:
-            before = current.join(F.broadcast(new.select(*positions.KEY).distinct()), positions.KEY)
-            after = positions.advance(before, new, base)
-        after = positions.flag_new_alerts(before, after).withColumns({
-            "updated_batch": F.lit(batch_id).cast("long"), "updated_at": F.current_timestamp()}) \
-            .localCheckpoint(eager=True)
-        try:
-            alerts = after.where("_alert")
-            if not alerts.isEmpty():
-                alerts.select(*positions.ALERT_COLUMNS, F.lit(batch_id).cast("long").alias("batch_id"),
-                              F.col("updated_at").alias("alert_ts")) \
-                    .write.format("delta").mode("append").save(path(self.settings, positions.ALERTS))
-            changed = after.drop("_alert")
-            if rebuild:
-                changed.write.format("delta").mode("overwrite").save(target)
-            else:
-                condition = " AND ".join(f"t.{k} = s.{k}" for k in positions.KEY)
-                DeltaTable.forPath(spark, target).alias("t").merge(changed.alias("s"), condition) \
-                    .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
-        finally:
-            after.unpersist()
+            positions.merge(DeltaTable.forPath(spark, target), new, base, batch_id)
+
+    def _raise_alerts(self, spark: SparkSession, batch_id: int) -> None:
+        """The alerts of the batch's positions write, read back from the table: the same rows when a replayed
+        batch finds its write already committed. (Reading the new version also readies the snapshot the next
+        batch's MERGE starts from.)"""
+        alerts = positions.new_alerts(lake.read(spark, path(self.settings, positions.POSITIONS)), batch_id).collect()
+        if alerts:
+            lake.small_frame(spark, [tuple(a) for a in alerts], positions.ALERT_SCHEMA).write.format("delta") \
+                .mode("append").save(path(self.settings, positions.ALERTS))
 
 
 def ensure_tables(spark: SparkSession, settings: Settings) -> None:
@@ -363,5 +371,5 @@ class StreamJob:
                 self.run_info.rows[query.name] = self.run_info.rows.get(query.name, 0) + sum(r[3] for r in new)
             rows += new
         if rows:
-            self.spark.createDataFrame(rows, METRICS_SCHEMA).write.format("delta").mode("append") \
+            lake.small_frame(self.spark, rows, METRICS_SCHEMA).write.format("delta").mode("append") \
                 .save(lake.table_path(self.settings, "_ops", STREAM_METRICS))

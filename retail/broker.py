@@ -64,9 +64,9 @@ def cluster_id() -> str:
     return candidate
 
 
-def server_properties(data: Path, port: int, controller_port: int, partitions: int = 2) -> str:
+def server_properties(data: Path, port: int, controller_port: int, partitions: int = 1) -> str:
     """A single-node KRaft configuration on loopback; replication factors of 1 for the internal topics (there is
-    one broker), and no rebalance delay so consumers in tests start at once. Two partitions per topic: each one
+    one broker), and no rebalance delay so consumers in tests start at once. One partition per topic: each one
     is a Spark task in every micro-batch of each query, and a laptop has few cores (an event hub's partition
     count is set in the cloud)."""
     return "\n".join([

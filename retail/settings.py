@@ -112,7 +112,7 @@ class StreamingSettings(_Strict):
     # commits); how long (by arrival time) an event id is remembered in state to drop a re-sent duplicate; and
     # the state's partitions (fixed by the query's first run); and the most events one micro-batch takes.
     trigger_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
-    bronze_trigger_seconds: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    bronze_trigger_seconds: Annotated[float, Field(gt=0, le=3600)] = 10.0
     dedup_watermark_minutes: Annotated[int, Field(ge=1, le=1440)] = 10
     state_partitions: Annotated[int, Field(ge=1, le=1000)] = 2
     max_events_per_batch: Annotated[int, Field(ge=1)] = 100_000  # back-pressure after a pause or a backlog

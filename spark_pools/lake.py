@@ -8,12 +8,8 @@ paths can be registered in the lake database).
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
-from decimal import Decimal
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
-from pyspark.sql.types import ArrayType, StructType, _parse_datatype_string
 
 from retail.settings import Settings
 
@@ -42,26 +38,6 @@ def read(spark: SparkSession, path: str) -> DataFrame:
 
 def read_or_empty(spark: SparkSession, path: str, schema: str) -> DataFrame:
     return read(spark, path) if exists(spark, path) else spark.createDataFrame([], schema)
-
-
-def small_frame(spark: SparkSession, rows: list[tuple], schema: str) -> DataFrame:
-    """A DataFrame of a few driver-side rows (metrics, alerts), built inside the JVM from one JSON literal.
-
-    `spark.createDataFrame` on a Python list ships the rows through Python worker processes, one task per
-    core: seconds of CPU that a streaming job, recording every few micro-batches, takes from its batches."""
-    struct = _parse_datatype_string(schema)
-    assert isinstance(struct, StructType)
-    names = struct.fieldNames()
-    text = json.dumps([dict(zip(names, row, strict=True)) for row in rows], default=_json_value)
-    return spark.range(1).select(F.inline(F.from_json(F.lit(text), ArrayType(struct), {"mode": "FAILFAST"})))
-
-
-def _json_value(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} has no JSON form")
 
 
 def version(spark: SparkSession, path: str) -> int:

@@ -21,6 +21,8 @@ from retail.versions import SPARK_PACKAGES
 DELTA_EXTENSION = "io.delta.sql.DeltaSparkSessionExtension"
 DELTA_CATALOG = "org.apache.spark.sql.delta.catalog.DeltaCatalog"
 KAFKA_SOURCE_CLASS = "org.apache.spark.sql.kafka010.KafkaSourceProvider"
+# Session confs every environment gets: small frames reach the driver as Arrow (spark_pools/small_commits.py).
+COMMON_CONF = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
 
 
 class NoPoolSessionError(RuntimeError):
@@ -84,6 +86,6 @@ def get_spark(settings: Settings) -> SparkSession:
                 f"environment {settings.name} runs on the Synapse Spark pool {settings.spark.pool!r}; "
                 "no pool session is active in this process (use the local environment on a laptop)"
             )
-    for key, value in settings.spark.session_conf.items():
+    for key, value in {**COMMON_CONF, **settings.spark.session_conf}.items():
         session.conf.set(key, value)
     return session

@@ -2,16 +2,18 @@
 
 Two Structured Streaming queries read the same topics, each with its own checkpoint in the lake
 (`_ops/checkpoints/<query>`, `abfss://` on Synapse):
-- `events_bronze`: every message as received, with its Kafka coordinates, into `bronze/events`. Delta's
-  streaming sink commits each micro-batch exactly once (the checkpoint and the table's log agree).
+- `events_bronze`: every message as received, with its Kafka coordinates, into `bronze/events`: one small
+  commit per micro-batch made from the driver (spark_pools/small_commits.py), carrying the query's
+  idempotent-transaction id, so a batch replayed after a crash adds nothing twice. (Spark's Delta sink costs
+  seconds of the pool's cores per commit, which the real-time query beside it would wait for.)
 - `events_silver`: parse and check (spark_pools/streaming/events.py) → drop event ids already seen within the
   watermark (kept in the query's state, by arrival time, which never runs backwards, so no event is ever
   dropped as "late") → foreachBatch: gold positions (one MERGE, spark_pools/streaming/positions.py) and their
-  low-stock alerts first, then silver and quarantine. Every write of a micro-batch carries Delta's
+  low-stock alerts first, then silver and quarantine, each a small commit made from the driver
+  (spark_pools/small_commits.py) of rows Spark computed. Every write of a micro-batch carries Delta's
   idempotent-transaction id (txnAppId = the query's id, txnVersion = the batch id), so a batch replayed after
-  a crash commits nothing twice. It reads Kafka itself rather than bronze so
-  the real-time path never waits for another query's commit; its rows keep the Kafka coordinates that find
-  their bronze row.
+  a crash commits nothing twice. It reads Kafka itself rather than bronze so the real-time path never waits
+  for another query's commit; its rows keep the Kafka coordinates that find their bronze row.
 
 The same code runs as a long-running Synapse Spark job definition; only the settings differ.
 """
@@ -26,20 +28,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.streaming import StreamingQuery
 
 from retail.kafka import spark_options, topic
 from retail.settings import Settings
-from spark_pools import lake
+from spark_pools import lake, small_commits
 from spark_pools.streaming import positions
 from spark_pools.streaming.events import BRONZE_SCHEMA, RULES, conform
 
 BRONZE_QUERY, SILVER_QUERY = "events_bronze", "events_silver"
-SILVER_COLUMNS = ("event_id", "event_type", "event_ts", "event_date", "store_code", "store_sequence", "sku",
-                  "quantity", "stock_change", "currency", "unit_price", "reason", "reference", "rating")
 SILVER_SCHEMA = ("event_id string, event_type string, event_ts timestamp, event_date date, store_code string, "
                  "store_sequence long, sku string, quantity int, stock_change int, currency string, "
                  "unit_price decimal(12,2), reason string, reference string, rating int, topic string, "
@@ -47,7 +46,6 @@ SILVER_SCHEMA = ("event_id string, event_type string, event_ts timestamp, event_
                  "_processed_ts timestamp")
 QUARANTINE_SCHEMA = ("dedup_key string, failed_rules array<string>, _original string, topic string, partition int, "
                      "offset long, _arrival_ts timestamp, _query_id string, _batch_id long, _processed_ts timestamp")
-LINEAGE = ("_arrival_ts", "_query_id", "_batch_id", "_processed_ts")
 STREAM_METRICS = "stream_metrics"
 METRICS_SCHEMA = ("query string, batch_id long, batch_ts timestamp, input_rows long, input_rows_per_s double, "
                   "processed_rows_per_s double, batch_duration_ms long, offsets_behind_latest long, "
@@ -62,7 +60,8 @@ class StreamConservationError(RuntimeError):
 
 
 def path(settings: Settings, name: str) -> str:
-    layer = {"events": "bronze", "events_silver": "silver", "events_quarantine": "silver"}.get(name, "gold")
+    layer = {"events": "bronze", "events_silver": "silver", "events_quarantine": "silver",
+             STREAM_METRICS: "_ops"}.get(name, "gold")
     table = {"events_silver": "events", "events_quarantine": "_quarantine/events"}.get(name, name)
     return lake.table_path(settings, layer, table)
 
@@ -83,8 +82,8 @@ class BatchCounts:
 
 @contextmanager
 def idempotent(spark: SparkSession, app_id: str, batch_id: int) -> Iterator[None]:
-    """Delta's idempotent writes for one micro-batch, as session confs so they cover appends and MERGE alike:
-    a table that has committed this (txnAppId, txnVersion) before skips the write."""
+    """Delta's idempotent writes for a Spark write of one micro-batch, as session confs: a table that has
+    committed this (txnAppId, txnVersion) before skips the write. (Driver-side commits check it themselves.)"""
     confs = {"spark.databricks.delta.write.txnAppId": app_id, "spark.databricks.delta.write.txnVersion": str(batch_id)}
     for key, value in confs.items():
         spark.conf.set(key, value)
@@ -93,6 +92,24 @@ def idempotent(spark: SparkSession, app_id: str, batch_id: int) -> Iterator[None
     finally:
         for key in confs:
             spark.conf.unset(key)
+
+
+def query_id(spark: SparkSession, settings: Settings, query: str) -> str:
+    """The query's id, kept in its checkpoint: stable across restarts, so it names the query's transactions."""
+    return json.loads(lake.read_text(spark, f"{checkpoint(settings, query)}/metadata"))["id"]
+
+
+class BronzeWriter:
+    """The foreachBatch function of `events_bronze`: the micro-batch's messages appended once."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app_id = ""
+
+    def __call__(self, batch: DataFrame, batch_id: int) -> None:
+        self.app_id = self.app_id or query_id(batch.sparkSession, self.settings, BRONZE_QUERY)
+        small_commits.append(path(self.settings, "events"), batch, once=(self.app_id, batch_id),
+                             constants={"_ingest_ts": datetime.now(UTC)})
 
 
 class SilverWriter:
@@ -107,14 +124,11 @@ class SilverWriter:
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         spark = batch.sparkSession
-        if not self.app_id:  # the query's id, kept in its checkpoint: stable across restarts
-            metadata = lake.read_text(spark, f"{checkpoint(self.settings, SILVER_QUERY)}/metadata")
-            self.app_id = json.loads(metadata)["id"]
+        self.app_id = self.app_id or query_id(spark, self.settings, SILVER_QUERY)
         # Materialised once: every later use reads these blocks; the plan with the stateful de-duplication runs
-        # exactly once per batch (re-running it would also count its dropped duplicates again).
-        rows = batch.withColumns({"_query_id": F.lit(self.app_id), "_batch_id": F.lit(batch_id).cast("long"),
-                                  "_processed_ts": F.lit(datetime.now(UTC).replace(tzinfo=None))}) \
-            .localCheckpoint(eager=True)
+        # exactly once per batch (re-running it would also count its dropped duplicates again). A micro-batch is
+        # small: in one partition, every later step is one task and needs no shuffle.
+        rows = batch.coalesce(1).localCheckpoint(eager=True)
         try:
             self.counts[batch_id] = self._write(spark, rows, batch_id)
         finally:
@@ -122,7 +136,7 @@ class SilverWriter:
 
     def _write(self, spark: SparkSession, rows: DataFrame, batch_id: int) -> BatchCounts:
         """Gold first: the positions (and their alerts) are what the real-time path is for, so they are written
-        before silver and quarantine, and the next batch waits for all of them. A batch that rebuilds the
+        before silver and quarantine (the next batch waits for all of them). A batch that rebuilds the
         positions from silver writes silver first. Each write carries the batch's idempotent-transaction id,
         so whichever write a crash interrupted, the replayed batch commits only the ones still missing."""
         quarantine_rules = [r.name for r in RULES if r.action == "quarantine"]
@@ -131,28 +145,26 @@ class SilverWriter:
         totals = rows.agg(F.count(F.lit(1)).alias("rows"), F.sum((~ok).cast("long")).alias("_bad"), *per_rule).first()
         counts = BatchCounts(accepted=totals["rows"] - (totals["_bad"] or 0), quarantined=totals["_bad"] or 0,
                              by_rule={n: totals[n] for n in quarantine_rules if totals[n]})
-        # A micro-batch is small: one file per event date, not one per Kafka partition (fewer tasks per write,
-        # and far fewer small files for the maintenance job to compact).
-        good = rows.where(ok).select(*SILVER_COLUMNS, "topic", "partition", "offset", *LINEAGE).coalesce(1)
-        with idempotent(spark, self.app_id, batch_id):
-            if counts.accepted:
-                base, rebuild = self._baseline(spark)
-                if rebuild:
-                    self._append(good, "events_silver")
-                self._update_positions(spark, good, base, rebuild, batch_id)
-                counts.visible_at = datetime.now(UTC)
-                self._raise_alerts(spark, batch_id)
-                if not rebuild:
-                    self._append(good, "events_silver")
-            if counts.quarantined:
-                self._append(rows.where(~ok).select(
-                    "dedup_key", F.col("_dq_failed").alias("failed_rules"), F.col("value").alias("_original"),
-                    "topic", "partition", "offset", *LINEAGE).coalesce(1), "events_quarantine")
+        good = rows.where(ok)
+        lineage = {"_query_id": self.app_id, "_batch_id": batch_id, "_processed_ts": datetime.now(UTC)}
+        if counts.accepted:
+            base, rebuild = self._baseline(spark)
+            if rebuild:
+                self._append(good, "events_silver", batch_id, lineage)
+            self._update_positions(spark, good, base, rebuild, batch_id)
+            counts.visible_at = datetime.now(UTC)
+            self._raise_alerts(batch_id)
+            if not rebuild:
+                self._append(good, "events_silver", batch_id, lineage)
+        if counts.quarantined:
+            bad = rows.where(~ok).withColumnsRenamed({"_dq_failed": "failed_rules", "value": "_original"})
+            self._append(bad, "events_quarantine", batch_id, lineage)
         counts.visible_at = counts.visible_at or datetime.now(UTC)
         return counts
 
-    def _append(self, frame: DataFrame, name: str) -> None:
-        frame.write.format("delta").mode("append").save(path(self.settings, name))
+    def _append(self, frame: DataFrame, name: str, batch_id: int, lineage: dict[str, object]) -> None:
+        """A driver-side commit of the batch's rows, in the table's columns (a Spark append costs seconds)."""
+        small_commits.append(path(self.settings, name), frame, once=(self.app_id, batch_id), constants=lineage)
 
     def _baseline(self, spark: SparkSession) -> tuple[DataFrame, bool]:
         """The stock-count baseline, re-read (and reported as changed) when the batch mart has a new version."""
@@ -167,25 +179,23 @@ class SilverWriter:
 
     def _update_positions(self, spark: SparkSession, new: DataFrame, base: DataFrame, rebuild: bool,
                           batch_id: int) -> None:
-        """One write: a MERGE of the batch's stock changes, or, when the stock count changed (and on a run's
-        first batch), every position rebuilt from silver, this batch's rows included (and the table's schema
-        brought up to date with it)."""
+        """One write: a MERGE of the batch's stock changes (a driver-side commit of the few rows Spark computed),
+        or, when the stock count changed (and on a run's first batch), every position rebuilt from silver by
+        Spark, this batch's rows included (and the table's schema brought up to date with it)."""
         target = path(self.settings, positions.POSITIONS)
         if rebuild:
             silver = lake.read(spark, path(self.settings, "events_silver"))
-            positions.rebuilt(lake.read(spark, target), silver, base, batch_id).localCheckpoint(eager=True) \
-                .write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(target)
+            every = positions.rebuilt(lake.read(spark, target), silver, base, batch_id).localCheckpoint(eager=True)
+            with idempotent(spark, self.app_id, batch_id):
+                every.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(target)
         else:
-            positions.merge(DeltaTable.forPath(spark, target), new, base, batch_id)
+            positions.merge(target, positions.changes(new, base), self.app_id, batch_id)
 
-    def _raise_alerts(self, spark: SparkSession, batch_id: int) -> None:
+    def _raise_alerts(self, batch_id: int) -> None:
         """The alerts of the batch's positions write, read back from the table: the same rows when a replayed
-        batch finds its write already committed. (Reading the new version also readies the snapshot the next
-        batch's MERGE starts from.)"""
-        alerts = positions.new_alerts(lake.read(spark, path(self.settings, positions.POSITIONS)), batch_id).collect()
-        if alerts:
-            lake.small_frame(spark, [tuple(a) for a in alerts], positions.ALERT_SCHEMA).write.format("delta") \
-                .mode("append").save(path(self.settings, positions.ALERTS))
+        batch finds its write already committed."""
+        alerts = positions.new_alerts(path(self.settings, positions.POSITIONS), batch_id)
+        small_commits.append(path(self.settings, positions.ALERTS), alerts, once=(self.app_id, batch_id))
 
 
 def ensure_tables(spark: SparkSession, settings: Settings) -> None:
@@ -196,6 +206,7 @@ def ensure_tables(spark: SparkSession, settings: Settings) -> None:
         "events_quarantine": (QUARANTINE_SCHEMA, None),
         positions.POSITIONS: (positions.POSITION_SCHEMA, None),
         positions.ALERTS: (positions.ALERT_SCHEMA, None),
+        STREAM_METRICS: (METRICS_SCHEMA, None),
     }
     for name, (schema, partition) in schemas.items():
         target = path(settings, name)
@@ -215,9 +226,8 @@ def kafka_source(spark: SparkSession, settings: Settings) -> DataFrame:
 
 
 def start_bronze(spark: SparkSession, settings: Settings, available_now: bool) -> StreamingQuery:
-    frame = kafka_source(spark, settings).withColumn("_ingest_ts", F.current_timestamp())
-    return _start(frame.writeStream.format("delta").outputMode("append"), settings, BRONZE_QUERY, available_now) \
-        .start(path(settings, "events"))
+    stream = kafka_source(spark, settings).writeStream.foreachBatch(BronzeWriter(settings))
+    return _start(stream, settings, BRONZE_QUERY, available_now).start()
 
 
 def start_silver(spark: SparkSession, settings: Settings, available_now: bool, writer: SilverWriter) -> StreamingQuery:
@@ -245,10 +255,6 @@ def _start(stream: object, settings: Settings, name: str, available_now: bool) -
     return stream.trigger(processingTime=f"{seconds} seconds")
 
 
-def _naive_utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC).replace(tzinfo=None)
-
-
 def messages_read(progress: dict) -> int:
     """The Kafka messages a micro-batch read: its end offsets minus its start offsets, per partition. Counted
     from the offsets rather than taken from `numInputRows`, which Spark derives from the executed plan and can
@@ -264,7 +270,7 @@ def messages_read(progress: dict) -> int:
     return total
 
 
-def metrics_rows(query: StreamingQuery, writer: SilverWriter | None, after: int) -> list[tuple]:
+def metrics_rows(query: StreamingQuery, writer: SilverWriter | None, after: int) -> list[dict]:
     """Metrics rows for the query's micro-batches newer than `after`, from its progress reports (and for the
     silver query the writer's counts). A silver batch that does not conserve its rows raises."""
     rows = []
@@ -289,12 +295,15 @@ def metrics_rows(query: StreamingQuery, writer: SilverWriter | None, after: int)
                     f"(accepted {counts.accepted:,}, quarantined {counts.quarantined:,}, "
                     f"duplicates {duplicates:,}, dropped late {late:,})")
         c = counts or BatchCounts()
-        rows.append((
-            query.name, batch_id, _naive_utc(datetime.fromisoformat(progress["timestamp"].replace("Z", "+00:00"))),
-            read, float(progress.get("inputRowsPerSecond") or 0),
-            float(progress.get("processedRowsPerSecond") or 0), int(progress["durationMs"].get("triggerExecution", 0)),
-            max(behind) if behind else None, c.accepted, c.quarantined, duplicates, late, c.by_rule,
-            _naive_utc(c.visible_at) if c.visible_at else None))
+        rows.append({
+            "query": query.name, "batch_id": batch_id,
+            "batch_ts": datetime.fromisoformat(progress["timestamp"].replace("Z", "+00:00")), "input_rows": read,
+            "input_rows_per_s": float(progress.get("inputRowsPerSecond") or 0),
+            "processed_rows_per_s": float(progress.get("processedRowsPerSecond") or 0),
+            "batch_duration_ms": int(progress["durationMs"].get("triggerExecution", 0)),
+            "offsets_behind_latest": max(behind) if behind else None, "accepted": c.accepted,
+            "quarantined": c.quarantined, "duplicates": duplicates, "late_dropped": late,
+            "quarantined_by_rule": c.by_rule, "visible_at": c.visible_at})
     return rows
 
 
@@ -366,10 +375,10 @@ class StreamJob:
             new = metrics_rows(query, self.writer if query.name == SILVER_QUERY else None,
                                self.recorded.get(query.name, -1))
             if new:
-                self.recorded[query.name] = max(r[1] for r in new)
+                self.recorded[query.name] = max(r["batch_id"] for r in new)
                 self.run_info.batches[query.name] = self.run_info.batches.get(query.name, 0) + len(new)
-                self.run_info.rows[query.name] = self.run_info.rows.get(query.name, 0) + sum(r[3] for r in new)
+                read = sum(r["input_rows"] for r in new)
+                self.run_info.rows[query.name] = self.run_info.rows.get(query.name, 0) + read
             rows += new
-        if rows:
-            lake.small_frame(self.spark, rows, METRICS_SCHEMA).write.format("delta").mode("append") \
-                .save(lake.table_path(self.settings, "_ops", STREAM_METRICS))
+        # A driver-side commit: a Spark append here would take a second of the cores from the next micro-batch.
+        small_commits.append(path(self.settings, STREAM_METRICS), rows)

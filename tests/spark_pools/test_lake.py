@@ -28,18 +28,3 @@ def test_version_and_committed_rows_agree_with_delta_history(spark: SparkSession
     history = DeltaTable.forPath(spark, path).history(1).first()
     assert lake.version(spark, path) == history.version == 2
     assert lake.committed_rows(spark, path, 1) == int(history.operationMetrics["numSourceRows"]) == 8
-
-
-def test_a_small_frame_keeps_every_row_and_type(spark: SparkSession) -> None:
-    from datetime import date, datetime
-
-    rows = [("it's \"quoted\"", 1, datetime(2026, 11, 26, 13, 0, 0, 123456), date(2026, 11, 26), None, {"a": 3}),
-            ("second", 2, datetime(2026, 1, 1), date(2026, 1, 1), 0.5, {})]
-    frame = lake.small_frame(spark, rows, "text string, n long, ts timestamp, d date, x double, m map<string,long>")
-    assert [tuple(r) for r in frame.collect()] == rows
-    assert lake.small_frame(spark, [], "text string").count() == 0
-
-
-def test_a_small_frame_refuses_a_value_of_the_wrong_type(spark: SparkSession) -> None:
-    with pytest.raises(Exception, match=r"(?i)malformed|parse"):
-        lake.small_frame(spark, [("not a number",)], "n long").collect()

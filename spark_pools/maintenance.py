@@ -35,6 +35,11 @@ TABLES = (
 )
 
 
+def zorder_columns(layer: str, table: str) -> tuple[str, ...]:
+    """The columns a table is Z-ordered by (none for a table not maintained): it keeps Delta statistics on them."""
+    return next((t.zorder for t in TABLES if (t.layer, t.table) == (layer, table)), ())
+
+
 def run_maintenance(env: str | Settings, retention_hours: int = SAFE_RETENTION_HOURS,
                     spark: SparkSession | None = None) -> list[str]:
     """OPTIMIZE ... ZORDER BY and VACUUM each large table that exists; returns the tables maintained."""

@@ -68,8 +68,7 @@ def record(spark: SparkSession, settings: Settings, load_id: str, load_date: obj
     rows = [(m.job, m.entity, load_id, load_date, mode, m.rows_read, m.rows_written, m.rows_quarantined,
              m.rows_deduplicated, m.rows_rejected, m.quarantined_by_rule, m.warnings_by_rule,
              m.started.replace(tzinfo=None), m.duration_s) for m in metrics]
-    spark.createDataFrame(rows, SCHEMA).write.format("delta").mode("append") \
-        .save(lake.table_path(settings, "_ops", RUN_METRICS))
+    lake.write(spark.createDataFrame(rows, SCHEMA), lake.table_path(settings, "_ops", RUN_METRICS), "append")
 
 
 QUARANTINE_LIMIT = 0.05  # a load quarantining more than 5 % of an entity's rows is held back from the pool

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.catalog import Source
@@ -72,10 +72,11 @@ def land_sources(spark: SparkSession, settings: Settings, sources: list[Source],
         union = rejects[0]
         for frame in rejects[1:]:
             union = union.unionByName(frame)
-        union.write.format("delta").mode("append").save(lake.table_path(settings, "bronze", REJECTS))
+        lake.write(union, lake.table_path(settings, "bronze", REJECTS), "append")
     if landed_files:
-        spark.createDataFrame(landed_files, "source string, file string, size long, modified long, _load_id string") \
-            .withColumn("landed_ts", F.current_timestamp()).write.format("delta").mode("append").save(registry_path)
+        landed = spark.createDataFrame(landed_files, "source string, file string, size long, modified long, "
+                                       "_load_id string").withColumn("landed_ts", F.current_timestamp())
+        lake.write(landed, registry_path, "append")
     return results
 
 
@@ -83,20 +84,18 @@ def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[s
           metrics: Metrics) -> DataFrame:
     """Append the good rows; return the rejects (few, already computed) for one shared write.
 
-    The files are read once (cached as lines); what was read is counted from those lines, what was written
-    from the Delta commit's own metrics and what was rejected from the rejects: three independent counts."""
+    The files are read once (cached as lines) and then scanned three times: the header lines (one per file,
+    collected), the data lines (counted, with the rejects collected) and the good rows (written). What was read
+    is counted from the lines, what was written from the Delta commit's own metrics and what was rejected from
+    the rejects: three independent counts."""
     lines = (spark.read.text(paths)
              .select("value", F.array_join(F.slice(F.split(F.col("_metadata.file_path"), "/"), -depth, depth), "/")
                      .alias("_source_file"))).persist()
     target = lake.table_path(settings, "bronze", source.name)
     try:
-        header = _is_header(source) if source.landed_format == "csv" else F.lit(False)
-        read = lines.agg(F.count(F.when(F.col("value") != "", 1)).alias("lines"),
-                         F.count(F.when(header, 1)).alias("headers"),
-                         F.collect_set(F.when(header, F.size(F.split("value", ",")))).alias("widths")).first()
         if source.landed_format == "csv":
-            _check_width(source, max(read["widths"], default=0))
-            parsed = _parse_csv(source, lines, sorted(read["widths"]))
+            header_lines = lines.where(_is_header(source)).select("_source_file", "value").collect()
+            parsed = _parse_csv(source, lines, *_headers(spark, source, header_lines))
         else:
             parsed = _parse_json(source, lines)
         parsed = parsed.withColumns({
@@ -104,23 +103,24 @@ def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[s
             "_ingest_ts": F.current_timestamp(),
             "_load_id": F.lit(load_id),
         })
-        bad = parsed.where(F.col("_reason").isNotNull()).select(
+        reject = F.struct(
             F.lit(source.name).alias("source"), "_source_file",
             F.decode(F.col("value").cast("binary"), "UTF-8").alias("raw_text"),
             F.base64(F.col("value").cast("binary")).alias("raw_base64"), F.col("_reason").alias("reason"),
             "_delivery_date", "_ingest_ts", "_load_id")
-        bad_rows = bad.collect()
-        rejected = spark.createDataFrame(bad_rows, REJECT_SCHEMA)
+        read = parsed.agg(F.count(F.lit(1)).alias("lines"),
+                          F.collect_list(F.when(F.col("_reason").isNotNull(), reject)).alias("rejects")).first()
+        rejected = spark.createDataFrame(read["rejects"], REJECT_SCHEMA)
         before = lake.version(spark, target)
-        parsed.where(F.col("_reason").isNull()).select(
+        lake.write(parsed.where(F.col("_reason").isNull()).select(
             *[F.col(c) for c in source.column_names], "_rescued_data", F.lit(source.system).alias("_source_system"),
             "_source_file", "_delivery_date", "_ingest_ts", "_load_id",
-        ).write.format("delta").mode("append").save(target)
+        ), target, "append")
     finally:
         lines.unpersist()
-    metrics.rows_read = read["lines"] - read["headers"]
+    metrics.rows_read = read["lines"]
     metrics.rows_written = lake.committed_rows(spark, target, before)
-    metrics.rows_rejected = len(bad_rows)
+    metrics.rows_rejected = len(read["rejects"])
     return rejected
 
 
@@ -145,29 +145,35 @@ def _is_header(source: Source) -> Column:
     return F.col("value").startswith(f"{first},") | (F.col("value") == first)
 
 
-def _check_width(source: Source, widest: int) -> None:
-    if widest > len(source.column_names) + MAX_EXTRA_COLUMNS:
-        raise SchemaDriftError(f"{source.name}: a file has {widest} columns; the contract knows "
-                               f"{len(source.column_names)} and bronze rescues at most {MAX_EXTRA_COLUMNS} more")
-
-
-def _parse_csv(source: Source, lines: DataFrame, widths: list[int]) -> DataFrame:
-    """One record per line. The header line of each file names its columns; contract columns are matched by
-    name, so reordered columns are fine and extra ones are rescued. Where each column sits is worked out once
-    per file (from its header), not once per line, and each line is parsed with exactly as many fields as its
-    file's header has (`widths`: those found): a schema of another width makes Spark's CSV parser take its
-    slow malformed-record path on every line."""
+def _headers(spark: SparkSession, source: Source, header_lines: list[Row]) -> tuple[DataFrame, list[int]]:
+    """One row per file: its header's column names, where each contract column sits in it (1-based, 0 where the
+    file lacks it) and where the columns the contract does not know sit; worked out once per file, not per line.
+    With it, the header widths found. Fails loudly on a file wider than bronze can rescue."""
     contract = list(source.column_names)
-    unknown = lambda i: ~F.array_contains(F.lit(contract), F.element_at("_header", i))  # noqa: E731
-    is_header = _is_header(source)
-    headers = (lines.where(is_header).select("_source_file", F.split("value", ",").alias("_header"))
-               .dropDuplicates(["_source_file"])
-               # 1-based position of each contract column in this file's header, 0 where the file lacks it
-               .withColumn("_at", F.array(*[F.array_position("_header", name).cast("int") for name in contract]))
-               # positions of the columns the contract does not know
-               .withColumn("_extra_at", F.filter(F.sequence(F.lit(1), F.size("_header")), unknown)))
-    data = lines.where(~is_header & (F.col("value") != "")).join(F.broadcast(headers), "_source_file", "left")
-    tokens = F.size(F.split(F.regexp_replace("value", '"[^"]*"', ""), ",", -1))
+    by_file = {line["_source_file"]: line["value"].split(",") for line in header_lines}
+    widest = max((len(names) for names in by_file.values()), default=0)
+    if widest > len(contract) + MAX_EXTRA_COLUMNS:
+        raise SchemaDriftError(f"{source.name}: a file has {widest} columns; the contract knows "
+                               f"{len(contract)} and bronze rescues at most {MAX_EXTRA_COLUMNS} more")
+    frame = spark.createDataFrame(
+        [(file, names, [names.index(c) + 1 if c in names else 0 for c in contract],
+          [i + 1 for i, name in enumerate(names) if name not in contract]) for file, names in by_file.items()],
+        "_source_file string, _header array<string>, _at array<int>, _extra_at array<int>")
+    return frame, sorted({len(names) for names in by_file.values()})
+
+
+def _parse_csv(source: Source, lines: DataFrame, headers: DataFrame, widths: list[int]) -> DataFrame:
+    """One record per line. The header line of each file names its columns; contract columns are matched by
+    name, so reordered columns are fine and extra ones are rescued. Each line is parsed with exactly as many
+    fields as its file's header has: a schema of another width makes Spark's CSV parser take its slow
+    malformed-record path on every line (`widths`: those found)."""
+    data = lines.where(~_is_header(source) & (F.col("value") != "")).join(F.broadcast(headers), "_source_file",
+                                                                          "left")
+    # Fields on the line: its commas plus one, quoted text (which may hold commas) removed first; the regex only
+    # runs on lines with a quote.
+    value = F.col("value")
+    unquoted = F.when(F.instr(value, '"') > 0, F.regexp_replace(value, '"[^"]*"', "")).otherwise(value)
+    tokens = F.octet_length(unquoted) - F.octet_length(F.replace(unquoted, F.lit(","), F.lit(""))) + 1
     reason = (F.when(~_valid_utf8(F.col("value")), F.lit("invalid UTF-8"))
               .when(F.col("_header").isNull(), F.lit("no header line in the file"))
               .when(tokens != F.size("_header"),
@@ -182,7 +188,8 @@ def _parse_csv(source: Source, lines: DataFrame, widths: list[int]) -> DataFrame
             .otherwise(values)
     data = data.withColumns({"_reason": reason, "_values": values})
     at = F.col("_at")
-    columns = [F.when(at[j] > 0, F.element_at("_values", at[j])).alias(name) for j, name in enumerate(contract)]
+    columns = [F.when(at[j] > 0, F.element_at("_values", at[j])).alias(name)
+               for j, name in enumerate(source.column_names)]
     rescued = F.to_json(F.map_from_arrays(F.transform("_extra_at", lambda i: F.element_at("_header", i)),
                                           F.transform("_extra_at", lambda i: F.element_at("_values", i))))
     # Lines of files with unknown columns take the (slower, interpreted) rescue path; the others never touch it.

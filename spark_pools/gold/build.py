@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from retail.settings import Settings
 from spark_pools import lake
 from spark_pools.gold import marts, star
+from spark_pools.maintenance import zorder_columns
 from spark_pools.ops import Metrics, measured
 from spark_pools.parallel import run_all
 from spark_pools.silver.build import PROCESSED, PROCESSED_SCHEMA, silver_path
@@ -51,11 +52,10 @@ def gold_path(settings: Settings, name: str) -> str:
     return lake.table_path(settings, "gold", name)
 
 
-def _write(frame: DataFrame, path: str, partition: str | None = None, inputs: str | None = None) -> None:
-    writer = frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-    if inputs is not None:
-        writer = writer.option("userMetadata", inputs)
-    (writer.partitionBy(partition) if partition else writer).save(path)
+def _write(frame: DataFrame, settings: Settings, name: str, partition: str | None = None,
+           inputs: str | None = None) -> None:
+    options = {"overwriteSchema": "true"} | ({"userMetadata": inputs} if inputs is not None else {})
+    lake.write(frame, gold_path(settings, name), "overwrite", partition, zorder_columns("gold", name), **options)
 
 
 def _silver(spark: SparkSession, settings: Settings, name: str) -> DataFrame:
@@ -126,7 +126,7 @@ def _rebuild(settings: Settings, name: str, frame: DataFrame, inputs: str, full:
         before, commit = lake.last_commit(frame.sparkSession, path)
         if not full and commit.get("userMetadata") == inputs:
             return m
-        _write(frame, path, inputs=inputs)
+        _write(frame, settings, name, inputs=inputs)
         m.rows_read = m.rows_written = lake.committed_rows(frame.sparkSession, path, before)
     return m
 
@@ -164,8 +164,8 @@ def _pending(spark: SparkSession, settings: Settings, full: bool) -> dict[str, l
 
 def _mark(spark: SparkSession, settings: Settings, processed: dict[str, list[str]], full: bool) -> None:
     rows = [(entity, load) for entity, loads in processed.items() for load in loads]
-    spark.createDataFrame(rows, PROCESSED_SCHEMA).write.format("delta").mode("overwrite" if full else "append") \
-        .save(lake.table_path(settings, "_ops", GOLD_LOADS))
+    lake.write(spark.createDataFrame(rows, PROCESSED_SCHEMA), lake.table_path(settings, "_ops", GOLD_LOADS),
+               "overwrite" if full else "append")
 
 
 def _incremental_fact(spark: SparkSession, settings: Settings, fact: IncrementalFact, dims: dict[str, DataFrame],
@@ -177,13 +177,20 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
     before = lake.version(spark, path)
     if full or before < 0:
         metrics.rows_read = silver.count()
-        _write(fact.derive(silver, dims, history), path, fact.partition)
+        _write(fact.derive(silver, dims, history), settings, fact.name, fact.partition)
         metrics.rows_written = lake.committed_rows(spark, path, before)
         return
-    unresolved = star.now_resolvable(lake.read(spark, path), fact.keys_to_resolve, dims).select(*fact.key).distinct()
-    changed = silver.where(F.col("_load_id").isin(loads))
-    retry = silver.join(unresolved, list(fact.key), "left_semi")
-    source = changed.unionByName(retry).dropDuplicates(list(fact.key)).persist()
+    # Rows on an unknown member whose code the dimension now knows are taken again from silver: few, so their
+    # keys are broadcast and silver is read only in the months they sit in.
+    unresolved = star.now_resolvable(lake.read(spark, path), fact.keys_to_resolve, dims) \
+        .select(*fact.key, fact.partition).distinct()
+    source = silver.where(F.col("_load_id").isin(loads))
+    retry_months = [r[0] for r in unresolved.select(fact.partition).distinct().collect()]
+    if retry_months:
+        retry = silver.where(F.col(fact.partition).isin(retry_months)) \
+            .join(F.broadcast(unresolved.select(*fact.key)), list(fact.key), "left_semi")
+        source = source.unionByName(retry)
+    source = source.dropDuplicates(list(fact.key)).persist()
     try:
         metrics.rows_read = source.count()
         if not metrics.rows_read:

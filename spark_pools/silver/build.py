@@ -16,6 +16,7 @@ from retail.secrets import resolve
 from retail.settings import Settings
 from spark_pools import lake
 from spark_pools.bronze.land import REGISTRY, REGISTRY_SCHEMA
+from spark_pools.maintenance import zorder_columns
 from spark_pools.ops import Metrics
 from spark_pools.silver.entities import BY_NAME, ENTITIES, Entity
 from spark_pools.silver.pii import hmac_sha256
@@ -92,41 +93,44 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
     if not loads:
         return
     # Not cached: a cache of every conformed row (with its original record as JSON) costs more in memory and
-    # spills at scale than reading bronze again. One pass counts, one builds the kept rows (cached: they are
-    # counted, then written), one writes the quarantined rows, whose `_original` only they compute.
+    # spills at scale than reading bronze again. One pass counts (the rows kept after de-duplication too: the
+    # distinct business keys of the good rows), one writes the kept rows, one writes the quarantined rows, whose
+    # `_original` only they compute.
     rows = staged(spark, settings, entity, loads)
     before = {path: lake.version(spark, path) for path in (target, quarantine)}
     key = F.concat_ws("|", *[F.col(k).cast("string") for k in entity.key])
-    bad = rows.where(F.size("_dq_failed") > 0).select(
+    failed = F.size("_dq_failed") > 0
+    bad = rows.where(failed).select(
         key.alias("business_key"), F.col("_dq_failed").alias("failed_rules"), "_original", "_source_file",
         "_delivery_date", "_load_id", "_ingest_ts")
-    good = rows.where(F.size("_dq_failed") == 0).select(*_data_columns(rows))
+    good = rows.where(~failed).select(*_data_columns(rows))
     if entity.partition:
         good = good.withColumn(entity.partition, F.expr(entity.partition_expr))
     stats = rows.select(
-        F.count(F.lit(1)).alias("read"), F.sum((F.size("_dq_failed") > 0).cast("int")).alias("quarantined"),
+        F.count(F.lit(1)).alias("read"), F.sum(failed.cast("int")).alias("quarantined"),
         F.sum((F.size("_dq_fatal") > 0).cast("int")).alias("fatal"),
+        F.count_distinct(F.when(~failed, F.struct(*_version_key(entity)))).alias("kept"),
         *[F.sum(F.array_contains("_dq_failed", r.name).cast("int")).alias(f"q:{r.name}")
           for r in entity.checks if r.action == "quarantine"],
         *[F.sum(F.array_contains("_dq_warnings", r.name).cast("int")).alias(f"w:{r.name}")
           for r in entity.checks if r.action == "warn"],
     ).first().asDict()
     if stats["fatal"]:
-        failed = rows.where(F.size("_dq_fatal") > 0).select("_dq_fatal").first()[0]
-        raise RuleFailedError(f"{entity.name}: {stats['fatal']} rows break fail rules {failed}; nothing written")
-    kept = _latest(good, entity).persist()
-    try:
-        good_rows = stats["read"] - (stats["quarantined"] or 0)
-        kept_rows = kept.count()
-        if full:
-            _overwrite(kept, target, entity)
-        else:
+        failed_rules = rows.where(F.size("_dq_fatal") > 0).select("_dq_fatal").first()[0]
+        raise RuleFailedError(f"{entity.name}: {stats['fatal']} rows break fail rules {failed_rules}; nothing written")
+    good_rows, kept_rows = stats["read"] - (stats["quarantined"] or 0), stats["kept"]
+    kept = _latest(good, entity)
+    if full:
+        _overwrite(kept, target, entity)
+    else:
+        kept = kept.persist()  # a MERGE reads its source more than once (the months it touches, then the rows)
+        try:
             _merge(spark, kept, target, entity)
-    finally:
-        kept.unpersist()
+        finally:
+            kept.unpersist()
     if stats["quarantined"] or full:  # a full rebuild resets the quarantine, even to empty
-        (bad if stats["quarantined"] else bad.limit(0)).write.format("delta") \
-            .mode("overwrite" if full else "append").option("overwriteSchema", "true").save(quarantine)
+        lake.write(bad if stats["quarantined"] else bad.limit(0), quarantine, "overwrite" if full else "append",
+                   overwriteSchema="true")
     # Written and quarantined are read back from the Delta commits themselves, not from our own counts.
     written = lake.committed_rows(spark, target, before[target]) if entity.history == "upsert" else kept_rows
     metrics.rows_read = stats["read"]
@@ -141,12 +145,17 @@ def mark_processed(spark: SparkSession, settings: Settings, loads: dict[str, lis
     """Record which bronze loads each entity took in, in one commit after all entities succeeded."""
     path = lake.table_path(settings, "_ops", PROCESSED)
     done = spark.createDataFrame([(e, load) for e, ids in loads.items() for load in ids], PROCESSED_SCHEMA)
-    done.write.format("delta").mode("overwrite" if full else "append").save(path)
+    lake.write(done, path, "overwrite" if full else "append")
+
+
+def _version_key(entity: Entity) -> list[str]:
+    """What identifies one kept row: the business key (and, for SCD2, the version's valid_from)."""
+    return list(entity.key) + (["valid_from"] if entity.history == "scd2" else [])
 
 
 def _latest(good: DataFrame, entity: Entity) -> DataFrame:
     """One row per business key (per key and version for SCD2): the latest one received wins."""
-    keys = list(entity.key) + (["valid_from"] if entity.history == "scd2" else [])
+    keys = _version_key(entity)
     order = [F.col(entity.latest_by).desc_nulls_last(), F.col("_ingest_ts").desc(), F.col("_source_file").desc()]
     ranked = good.withColumn("_rank", F.row_number().over(Window.partitionBy(*keys).orderBy(*order)))
     kept = ranked.where("_rank = 1").drop("_rank")
@@ -171,10 +180,8 @@ def _versions(frame: DataFrame, entity: Entity) -> DataFrame:
 
 def _overwrite(kept: DataFrame, target: str, entity: Entity) -> None:
     frame = _versions(kept, entity) if entity.history == "scd2" else kept
-    writer = frame.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
-    if entity.partition:
-        writer = writer.partitionBy(entity.partition)
-    writer.save(target)
+    lake.write(frame, target, "overwrite", entity.partition, zorder_columns("silver", entity.name),
+               overwriteSchema="true")
 
 
 def _merge(spark: SparkSession, kept: DataFrame, target: str, entity: Entity) -> None:

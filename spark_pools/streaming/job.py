@@ -187,7 +187,7 @@ class SilverWriter:
             silver = lake.read(spark, path(self.settings, "events_silver"))
             every = positions.rebuilt(lake.read(spark, target), silver, base, batch_id).localCheckpoint(eager=True)
             with idempotent(spark, self.app_id, batch_id):
-                every.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(target)
+                lake.write(every, target, "overwrite", overwriteSchema="true")
         else:
             positions.merge(target, positions.changes(new, base), self.app_id, batch_id)
 
@@ -211,8 +211,7 @@ def ensure_tables(spark: SparkSession, settings: Settings) -> None:
     for name, (schema, partition) in schemas.items():
         target = path(settings, name)
         if not lake.exists(spark, target):
-            writer = spark.createDataFrame([], schema).write.format("delta").mode("ignore")
-            (writer.partitionBy(partition) if partition else writer).save(target)
+            lake.write(spark.createDataFrame([], schema), target, "ignore", partition)
 
 
 def kafka_source(spark: SparkSession, settings: Settings) -> DataFrame:

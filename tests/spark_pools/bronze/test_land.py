@@ -1,0 +1,60 @@
+"""Bronze landing on hand-made files: every line ends as a bronze row or a reject with its reason."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pyspark.sql import SparkSession
+
+from pipelines.catalog import SOURCES
+from retail.settings import load_settings
+from spark_pools import lake
+from spark_pools.bronze.land import MAX_EXTRA_COLUMNS, SchemaDriftError, land_sources
+
+pytestmark = pytest.mark.spark
+COUNTS = SOURCES["inventory_counts"]
+DAY = date(2026, 3, 2)
+
+
+def _deliver(landing: Path, name: str, content: bytes) -> None:
+    folder = landing / "inventory" / DAY.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(content)
+
+
+def _land(spark: SparkSession, tmp_path: Path) -> list:
+    settings = load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
+    return land_sources(spark, settings, [COUNTS], DAY, "load-1"), settings
+
+
+def test_lines_land_by_header_name_and_bad_lines_are_rejected_with_their_reason(spark: SparkSession,
+                                                                                tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    _deliver(landing, "counts_20260302.csv", b"store_code,count_date,sku,on_hand_quantity,bin\n"
+             b"S001,2026-03-02,SKU1,5,A1\n"
+             b"S001,2026-03-02,SKU2\n"  # a field short
+             b"S\xff01,2026-03-02,SKU3,7,A2\n"  # not UTF-8
+             b'S001,2026-03-02,"SKU,4",9,A3\n'  # a quoted comma is one field
+             b"\n")
+    (metrics,), settings = _land(spark, tmp_path)
+    assert (metrics.rows_read, metrics.rows_written, metrics.rows_rejected) == (4, 2, 2)
+    rows = {r.sku: r for r in lake.read(spark, lake.table_path(settings, "bronze", "inventory_counts")).collect()}
+    assert set(rows) == {"SKU1", "SKU,4"}
+    assert (rows["SKU1"].store_code, rows["SKU1"].on_hand_quantity) == ("S001", "5")
+    assert rows["SKU1"]._rescued_data == '{"bin":"A1"}' and rows["SKU1"]._load_id == "load-1"
+    rejects = lake.read(spark, lake.table_path(settings, "bronze", "_rejects")).collect()
+    assert sorted(r.reason for r in rejects) == ["invalid UTF-8", "malformed CSV line: 3 fields, the header has 5"]
+    assert all(r.source == "inventory_counts" and r._source_file.endswith("counts_20260302.csv") for r in rejects)
+    # landing the same files again adds nothing
+    (again,), _ = _land(spark, tmp_path)
+    assert (again.rows_read, again.rows_written) == (0, 0)
+
+
+def test_a_file_wider_than_bronze_can_rescue_fails_the_load(spark: SparkSession, tmp_path: Path) -> None:
+    extra = [f"x{i}" for i in range(MAX_EXTRA_COLUMNS + 1)]
+    header = ",".join([*COUNTS.column_names, *extra])
+    _deliver(tmp_path / "landing", "counts_20260302.csv", f"{header}\n".encode())
+    with pytest.raises(SchemaDriftError, match="bronze rescues at most"):
+        _land(spark, tmp_path)

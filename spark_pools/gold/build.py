@@ -181,9 +181,10 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         metrics.rows_written = lake.committed_rows(spark, path, before)
         return
     # Rows on an unknown member whose code the dimension now knows are taken again from silver: few, so their
-    # keys are broadcast and silver is read only in the months they sit in.
+    # keys are broadcast and silver is read only in the months they sit in. Cached: the fact is scanned for them
+    # once, not once for their months and again for their keys.
     unresolved = star.now_resolvable(lake.read(spark, path), fact.keys_to_resolve, dims) \
-        .select(*fact.key, fact.partition).distinct()
+        .select(*fact.key, fact.partition).distinct().persist()
     source = silver.where(F.col("_load_id").isin(loads))
     retry_months = [r[0] for r in unresolved.select(fact.partition).distinct().collect()]
     if retry_months:
@@ -204,3 +205,4 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         metrics.rows_written = lake.committed_rows(spark, path, before)
     finally:
         source.unpersist()
+        unresolved.unpersist()

@@ -45,6 +45,11 @@ def read(spark: SparkSession, path: str) -> DataFrame:
     return spark.read.format("delta").load(path)
 
 
+def read_version(spark: SparkSession, path: str, version: int) -> DataFrame:
+    """The table as it was at an earlier version (Delta time travel; VACUUM bounds how far back)."""
+    return spark.read.format("delta").option("versionAsOf", version).load(path)
+
+
 def read_or_empty(spark: SparkSession, path: str, schema: str) -> DataFrame:
     return read(spark, path) if exists(spark, path) else spark.createDataFrame([], schema)
 
@@ -88,13 +93,15 @@ def last_commit(spark: SparkSession, path: str) -> tuple[int, dict]:
 
 def committed_rows(spark: SparkSession, path: str, before: int) -> int:
     """Rows the table's commit after version `before` took in, read from Delta's own operation metrics (a
-    MERGE's source rows, a write's output rows): a count independent of the job's. 0 when nothing was
-    committed."""
+    MERGE's source rows, a write's output rows less those a replaceWhere copied from the files it rewrote): a
+    count independent of the job's. 0 when nothing was committed."""
     current, info = last_commit(spark, path)
     if current <= before:
         return 0
     metrics = info.get("operationMetrics", {})
-    return int(metrics.get("numSourceRows", metrics.get("numOutputRows", 0)))
+    if "numSourceRows" in metrics:
+        return int(metrics["numSourceRows"])
+    return int(metrics.get("numOutputRows", 0)) - int(metrics.get("numCopiedRows", 0))
 
 
 def _filesystem(spark: SparkSession, path: str) -> tuple[object, object]:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pyspark.sql import SparkSession
 
 from retail.settings import Settings
-from spark_pools import lake
+from spark_pools import lake, small_commits
 
 RUN_METRICS = "run_metrics"
 SCHEMA = ("job string, entity string, load_id string, load_date date, mode string, rows_read long, "
@@ -62,13 +62,15 @@ def measured(job: str, entity: str) -> Iterator[Metrics]:
 
 def record(spark: SparkSession, settings: Settings, load_id: str, load_date: object, mode: str,
            metrics: list[Metrics]) -> None:
-    """Append the metrics of one job run (every entity) in one Delta commit."""
+    """Append the metrics of one job run (every entity) in one Delta commit, made from the driver."""
     if not metrics:
         return
-    rows = [(m.job, m.entity, load_id, load_date, mode, m.rows_read, m.rows_written, m.rows_quarantined,
-             m.rows_deduplicated, m.rows_rejected, m.quarantined_by_rule, m.warnings_by_rule,
-             m.started.replace(tzinfo=None), m.duration_s) for m in metrics]
-    lake.write(spark.createDataFrame(rows, SCHEMA), lake.table_path(settings, "_ops", RUN_METRICS), "append")
+    rows = [{"job": m.job, "entity": m.entity, "load_id": load_id, "load_date": load_date, "mode": mode,
+             "rows_read": m.rows_read, "rows_written": m.rows_written, "rows_quarantined": m.rows_quarantined,
+             "rows_deduplicated": m.rows_deduplicated, "rows_rejected": m.rows_rejected,
+             "quarantined_by_rule": m.quarantined_by_rule, "warnings_by_rule": m.warnings_by_rule,
+             "started": m.started, "duration_s": m.duration_s} for m in metrics]
+    small_commits.write_rows(spark, lake.table_path(settings, "_ops", RUN_METRICS), SCHEMA, rows)
 
 
 QUARANTINE_LIMIT = 0.05  # a load quarantining more than 5 % of an entity's rows is held back from the pool

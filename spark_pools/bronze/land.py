@@ -11,14 +11,14 @@ No Python runs per row: parsing is Spark SQL (`from_csv`, `from_json`), so it sc
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from pipelines.catalog import Source
 from retail.settings import Settings
-from spark_pools import lake
+from spark_pools import lake, small_commits
 from spark_pools.ops import Metrics, measured
 from spark_pools.parallel import run_all
 
@@ -47,11 +47,10 @@ def land_sources(spark: SparkSession, settings: Settings, sources: list[Source],
     that date (every delivery when the date is None). One metrics row per source."""
     root = lake.landing(settings)
     registry_path = lake.table_path(settings, "_ops", REGISTRY)
-    registry = lake.read_or_empty(spark, registry_path, REGISTRY_SCHEMA)
-    known = {(r.source, r.file, r.size, r.modified)
-             for r in registry.select("source", "file", "size", "modified").collect()}
+    known = {(r["source"], r["file"], r["size"], r["modified"])
+             for r in small_commits.read_rows(registry_path, ("source", "file", "size", "modified"))}
 
-    def one(source: Source) -> tuple[Metrics, DataFrame | None, list[tuple]]:
+    def one(source: Source) -> tuple[Metrics, list[dict], list[dict]]:
         with measured("bronze", source.name) as metrics:
             depth = source.landed_path.count("/") + 1
             found = lake.hadoop_files(spark, f"{root}/{pattern(source, None if up_to else delivery)}")
@@ -60,29 +59,26 @@ def land_sources(spark: SparkSession, settings: Settings, sources: list[Source],
             new = [(p, size, mod) for p, size, mod in found
                    if (source.name, _relative(p, depth), size, mod) not in known]
             if not new:
-                return metrics, None, []
+                return metrics, [], []
             rejected = _land(spark, settings, source, [p for p, _, _ in new], depth, load_id, metrics)
-        return metrics, rejected, [(source.name, _relative(p, depth), size, mod, load_id) for p, size, mod in new]
+        landed_ts = datetime.now(UTC)
+        return metrics, rejected, [{"source": source.name, "file": _relative(p, depth), "size": size, "modified": mod,
+                                    "_load_id": load_id, "landed_ts": landed_ts} for p, size, mod in new]
 
     outcomes = run_all([lambda s=s: one(s) for s in sources], settings.spark.parallel_jobs)
-    results = [m for m, _, _ in outcomes]
-    rejects = [r for _, r, _ in outcomes if r is not None]
-    landed_files = [f for _, _, files in outcomes for f in files]
+    # Rejects and the files landed (thousands of rows at most) are committed once for all sources, from the driver.
+    rejects = [row for _, rows, _ in outcomes for row in rows]
     if rejects:
-        union = rejects[0]
-        for frame in rejects[1:]:
-            union = union.unionByName(frame)
-        lake.write(union, lake.table_path(settings, "bronze", REJECTS), "append")
-    if landed_files:
-        landed = spark.createDataFrame(landed_files, "source string, file string, size long, modified long, "
-                                       "_load_id string").withColumn("landed_ts", F.current_timestamp())
-        lake.write(landed, registry_path, "append")
-    return results
+        small_commits.write_rows(spark, lake.table_path(settings, "bronze", REJECTS), REJECT_SCHEMA, rejects)
+    landed = [f for _, _, files in outcomes for f in files]
+    if landed:
+        small_commits.write_rows(spark, registry_path, REGISTRY_SCHEMA, landed)
+    return [m for m, _, _ in outcomes]
 
 
 def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[str], depth: int, load_id: str,
-          metrics: Metrics) -> DataFrame:
-    """Append the good rows; return the rejects (few, already computed) for one shared write.
+          metrics: Metrics) -> list[dict]:
+    """Append the good rows; return the rejects (few, already collected) for one shared commit.
 
     The files are read once (cached as lines) and then scanned three times: the header lines (one per file,
     collected), the data lines (counted, with the rejects collected) and the good rows (written). What was read
@@ -110,7 +106,6 @@ def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[s
             "_delivery_date", "_ingest_ts", "_load_id")
         read = parsed.agg(F.count(F.lit(1)).alias("lines"),
                           F.collect_list(F.when(F.col("_reason").isNotNull(), reject)).alias("rejects")).first()
-        rejected = spark.createDataFrame(read["rejects"], REJECT_SCHEMA)
         before = lake.version(spark, target)
         lake.write(parsed.where(F.col("_reason").isNull()).select(
             *[F.col(c) for c in source.column_names], "_rescued_data", F.lit(source.system).alias("_source_system"),
@@ -121,7 +116,7 @@ def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[s
     metrics.rows_read = read["lines"]
     metrics.rows_written = lake.committed_rows(spark, target, before)
     metrics.rows_rejected = len(read["rejects"])
-    return rejected
+    return [row.asDict() for row in read["rejects"]]
 
 
 def _delivered_by(path: str, delivery: date) -> bool:

@@ -3,7 +3,8 @@
 The large facts take in only the silver loads gold has not processed yet (`_ops/gold_loads`), plus the rows
 on an unknown (-1) key whose code the dimension now knows, so a late-arriving product or store resolves on the
 next run. Dimensions, the small facts and the marts are rebuilt whole, so an incremental run equals a full
-rebuild, but only when one of the tables they read has a new version since they were last written.
+rebuild, but only when one of the tables they read has a new version since they were last written; the daily
+sales mart is recomputed only on the days that changed.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from py4j.protocol import Py4JJavaError
+from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retail.settings import Settings
-from spark_pools import lake
+from spark_pools import lake, small_commits
 from spark_pools.gold import marts, star
 from spark_pools.maintenance import zorder_columns
 from spark_pools.ops import Metrics, measured
@@ -24,6 +27,14 @@ from spark_pools.parallel import run_all
 from spark_pools.silver.build import PROCESSED, PROCESSED_SCHEMA, silver_path
 
 GOLD_LOADS = "gold_loads"
+
+
+@dataclass(frozen=True)
+class FactChange:
+    """What a run did to an incremental fact: its version before the run and, after a MERGE, the days of the rows
+    it wrote (date_key → the fact's partition value); no days when the run rewrote it whole."""
+    before: int
+    days: dict[int, str] | None
 
 
 @dataclass(frozen=True)
@@ -68,12 +79,14 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
     history = _silver(spark, settings, "products")
     processed = _pending(spark, settings, full)
 
-    def incremental(fact: IncrementalFact) -> Metrics:
+    def incremental(fact: IncrementalFact) -> tuple[Metrics, FactChange]:
         with measured("gold", fact.name) as m:
-            _incremental_fact(spark, settings, fact, dims, history, processed[fact.entity], full, m)
-        return m
+            change = _incremental_fact(spark, settings, fact, dims, history, processed[fact.entity], full, m)
+        return m, change
 
-    results += run_all([lambda f=f: incremental(f) for f in FACTS], settings.spark.parallel_jobs)
+    changes = dict(zip((f.name for f in FACTS), run_all([lambda f=f: incremental(f) for f in FACTS],
+                                                         settings.spark.parallel_jobs), strict=True))
+    results += [m for m, _ in changes.values()]
     dim_inputs = tuple(f"gold/{name}" for name in dims)
     results += _rebuild_all(spark, settings, full, {
         "fact_purchase_order_line": (star.fact_purchase_order_line(
@@ -89,7 +102,6 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
     every_input = (*dim_inputs, *(f"gold/{name}" for name in facts))  # coarse: any changed fact rebuilds them
     as_of = gold["fact_inventory_snapshot"].agg(F.max("count_date")).first()[0]
     kpi_marts = {
-        "mart_sales_daily": marts.sales_daily(gold["fact_sales"], dims["dim_product"]),
         "mart_inventory_position": marts.inventory_position(
             gold["fact_inventory_snapshot"], gold["fact_sales"], gold["fact_purchase_order_line"],
             dims["dim_product"], dims["dim_supplier"]),
@@ -99,7 +111,10 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
         "mart_customer_rfm": marts.customer_rfm(gold["fact_sales"], as_of),
         "mart_feedback": marts.feedback_summary(gold["fact_feedback"]),
     }
-    results += _rebuild_all(spark, settings, full, {name: (frame, every_input) for name, frame in kpi_marts.items()})
+    results += run_all([
+        lambda: _sales_daily(spark, settings, dims["dim_product"], changes["fact_sales"][1], full),
+        *_rebuild_tasks(spark, settings, full, {name: (frame, every_input) for name, frame in kpi_marts.items()}),
+    ], settings.spark.parallel_jobs)
     _mark(spark, settings, processed, full)
     return results
 
@@ -109,12 +124,17 @@ Derived = dict[str, tuple[DataFrame, tuple[str, ...]]]  # table -> (its content,
 
 def _rebuild_all(spark: SparkSession, settings: Settings, full: bool, tables: Derived,
                  **values: object) -> list[Metrics]:
+    return run_all(_rebuild_tasks(spark, settings, full, tables, **values), settings.spark.parallel_jobs)
+
+
+def _rebuild_tasks(spark: SparkSession, settings: Settings, full: bool, tables: Derived,
+                   **values: object) -> list[Callable[[], Metrics]]:
     def one(name: str, frame: DataFrame, reads: tuple[str, ...]) -> Metrics:
         versions = {table: lake.version(spark, lake.table_path(settings, *table.split("/", 1))) for table in reads}
         inputs = json.dumps({**versions, **{k: str(v) for k, v in values.items()}}, sort_keys=True)
         return _rebuild(settings, name, frame, inputs, full)
 
-    return run_all([lambda n=n, f=f, r=r: one(n, f, r) for n, (f, r) in tables.items()], settings.spark.parallel_jobs)
+    return [lambda n=n, f=f, r=r: one(n, f, r) for n, (f, r) in tables.items()]
 
 
 def _rebuild(settings: Settings, name: str, frame: DataFrame, inputs: str, full: bool) -> Metrics:
@@ -129,6 +149,58 @@ def _rebuild(settings: Settings, name: str, frame: DataFrame, inputs: str, full:
         _write(frame, settings, name, inputs=inputs)
         m.rows_read = m.rows_written = lake.committed_rows(frame.sparkSession, path, before)
     return m
+
+
+def _sales_daily(spark: SparkSession, settings: Settings, products: DataFrame, sales_change: FactChange,
+                 full: bool) -> Metrics:
+    """mart_sales_daily, recomputed in an incremental run only on the days that changed.
+
+    A day's rows depend only on that day's sales and the products' categories (`marts.sales_daily`), so
+    recomputing the days the fact's MERGE wrote, plus the days holding sales of a product whose category changed,
+    gives what a full rebuild gives. The table versions the mart was built from are kept with its commit; when the
+    fact's is not the one this run started from (a full run, a run that failed in between) or the dimension's can
+    no longer be read, the mart is rebuilt whole."""
+    name = "mart_sales_daily"
+    sales_path, product_path = gold_path(settings, "fact_sales"), gold_path(settings, "dim_product")
+    versions = {"gold/dim_product": lake.version(spark, product_path),
+                "gold/fact_sales": lake.version(spark, sales_path)}
+    inputs = json.dumps(versions, sort_keys=True)
+    sales = lake.read(spark, sales_path)
+    with measured("gold", name) as m:
+        path = gold_path(settings, name)
+        before, commit = lake.last_commit(spark, path)
+        built_from = json.loads(commit.get("userMetadata") or "{}")
+        if not full and built_from == versions:
+            return m
+        days = None if full else _days_changed(spark, sales, products, product_path, built_from, sales_change)
+        if days is None:
+            _write(marts.sales_daily(sales, products), settings, name, inputs=inputs)
+        elif days:
+            changed = sales.where(F.col("sale_month").isin(sorted(set(days.values())))
+                                  & F.col("date_key").isin(sorted(days)))
+            lake.write(marts.sales_daily(changed, products), path, "overwrite", userMetadata=inputs,
+                       replaceWhere=f"date_key IN ({', '.join(str(day) for day in sorted(days))})")
+        m.rows_read = m.rows_written = lake.committed_rows(spark, path, before)
+    return m
+
+
+def _days_changed(spark: SparkSession, sales: DataFrame, products: DataFrame, product_path: str,
+                  built_from: dict[str, int], sales_change: FactChange) -> dict[int, str] | None:
+    """The days of mart_sales_daily to recompute (date_key → sale_month), or None when only a rebuild will do."""
+    was_version = built_from.get("gold/dim_product")
+    if sales_change.days is None or was_version is None or built_from.get("gold/fact_sales") != sales_change.before:
+        return None
+    try:
+        was = dict(lake.read_version(spark, product_path, was_version).select("product_key", "category").collect())
+    except (CapturedException, Py4JJavaError):  # that version's log or files are gone (VACUUM)
+        return None
+    now = dict(products.select("product_key", "category").collect())
+    recategorised = [key for key, category in was.items() if now.get(key) != category]
+    days = dict(sales_change.days)
+    if recategorised:
+        days |= dict(sales.where(F.col("product_key").isin(recategorised)).select("date_key", "sale_month")
+                     .distinct().collect())
+    return days
 
 
 def _dimensions(spark: SparkSession, settings: Settings, full: bool, results: list[Metrics]) -> dict[str, DataFrame]:
@@ -152,24 +224,24 @@ def _dimensions(spark: SparkSession, settings: Settings, full: bool, results: li
 
 def _pending(spark: SparkSession, settings: Settings, full: bool) -> dict[str, list[str]]:
     """Per silver entity feeding an incremental fact: the silver loads gold has not taken in yet."""
-    silver_done = lake.read_or_empty(spark, lake.table_path(settings, "_ops", PROCESSED), PROCESSED_SCHEMA)
-    gold_done = lake.read_or_empty(spark, lake.table_path(settings, "_ops", GOLD_LOADS), PROCESSED_SCHEMA)
-    seen = set() if full else {(r.entity, r._load_id) for r in gold_done.collect()}
+    columns = ("entity", "_load_id")
+    gold_done = small_commits.read_rows(lake.table_path(settings, "_ops", GOLD_LOADS), columns)
+    seen = set() if full else {(r["entity"], r["_load_id"]) for r in gold_done}
     pending: dict[str, list[str]] = {fact.entity: [] for fact in FACTS}
-    for r in silver_done.where(F.col("entity").isin(list(pending))).collect():
-        if (r.entity, r._load_id) not in seen:
-            pending[r.entity].append(r._load_id)
+    for r in small_commits.read_rows(lake.table_path(settings, "_ops", PROCESSED), columns):
+        if r["entity"] in pending and (r["entity"], r["_load_id"]) not in seen:
+            pending[r["entity"]].append(r["_load_id"])
     return pending
 
 
 def _mark(spark: SparkSession, settings: Settings, processed: dict[str, list[str]], full: bool) -> None:
-    rows = [(entity, load) for entity, loads in processed.items() for load in loads]
-    lake.write(spark.createDataFrame(rows, PROCESSED_SCHEMA), lake.table_path(settings, "_ops", GOLD_LOADS),
-               "overwrite" if full else "append")
+    rows = [{"entity": entity, "_load_id": load} for entity, loads in processed.items() for load in loads]
+    small_commits.write_rows(spark, lake.table_path(settings, "_ops", GOLD_LOADS), PROCESSED_SCHEMA, rows,
+                             "overwrite" if full else "append")
 
 
 def _incremental_fact(spark: SparkSession, settings: Settings, fact: IncrementalFact, dims: dict[str, DataFrame],
-                      history: DataFrame, loads: list[str], full: bool, metrics: Metrics) -> None:
+                      history: DataFrame, loads: list[str], full: bool, metrics: Metrics) -> FactChange:
     from delta.tables import DeltaTable
 
     path = gold_path(settings, fact.name)
@@ -179,7 +251,7 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         metrics.rows_read = silver.count()
         _write(fact.derive(silver, dims, history), settings, fact.name, fact.partition)
         metrics.rows_written = lake.committed_rows(spark, path, before)
-        return
+        return FactChange(before, None)
     # Rows on an unknown member whose code the dimension now knows are taken again from silver: few, so their
     # keys are broadcast and silver is read only in the months they sit in. Cached: the fact is scanned for them
     # once, not once for their months and again for their keys.
@@ -195,14 +267,16 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
     try:
         metrics.rows_read = source.count()
         if not metrics.rows_read:
-            return
-        months = [r[0] for r in source.select(fact.partition).distinct().collect()]
+            return FactChange(before, {})
         rows = fact.derive(source, dims, history)
+        days = dict(rows.select("date_key", fact.partition).distinct().collect())
+        months = sorted(set(days.values()))
         condition = " AND ".join(f"t.{k} = s.{k}" for k in fact.key)
         condition += f" AND t.{fact.partition} IN ({', '.join(repr(m) for m in months)})"
         DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition) \
             .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
         metrics.rows_written = lake.committed_rows(spark, path, before)
+        return FactChange(before, days)
     finally:
         source.unpersist()
         unresolved.unpersist()

@@ -14,8 +14,8 @@ from pyspark.sql import functions as F
 
 from retail.secrets import resolve
 from retail.settings import Settings
-from spark_pools import lake
-from spark_pools.bronze.land import REGISTRY, REGISTRY_SCHEMA
+from spark_pools import lake, small_commits
+from spark_pools.bronze.land import REGISTRY
 from spark_pools.maintenance import zorder_columns
 from spark_pools.ops import Metrics
 from spark_pools.silver.entities import BY_NAME, ENTITIES, Entity
@@ -40,15 +40,13 @@ def quarantine_path(settings: Settings, name: str) -> str:
 def pending_loads(spark: SparkSession, settings: Settings, full: bool) -> dict[str, list[str]]:
     """Per entity, the bronze load ids of its sources that silver has not processed (all of them when `full`).
     Read once per run from the two small registries, not per entity."""
-    landed = lake.read_or_empty(spark, lake.table_path(settings, "_ops", REGISTRY), REGISTRY_SCHEMA)
     by_source: dict[str, set[str]] = {}
-    for r in landed.select("source", "_load_id").distinct().collect():
-        by_source.setdefault(r.source, set()).add(r._load_id)
+    for r in small_commits.read_rows(lake.table_path(settings, "_ops", REGISTRY), ("source", "_load_id")):
+        by_source.setdefault(r["source"], set()).add(r["_load_id"])
     done: dict[str, set[str]] = {}
     if not full:
-        processed = lake.read_or_empty(spark, lake.table_path(settings, "_ops", PROCESSED), PROCESSED_SCHEMA)
-        for r in processed.collect():
-            done.setdefault(r.entity, set()).add(r._load_id)
+        for r in small_commits.read_rows(lake.table_path(settings, "_ops", PROCESSED), ("entity", "_load_id")):
+            done.setdefault(r["entity"], set()).add(r["_load_id"])
     return {e.name: sorted(set().union(*[by_source.get(s, set()) for s in e.conform]) - done.get(e.name, set()))
             for e in ENTITIES}
 
@@ -143,9 +141,9 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
 
 def mark_processed(spark: SparkSession, settings: Settings, loads: dict[str, list[str]], full: bool) -> None:
     """Record which bronze loads each entity took in, in one commit after all entities succeeded."""
-    path = lake.table_path(settings, "_ops", PROCESSED)
-    done = spark.createDataFrame([(e, load) for e, ids in loads.items() for load in ids], PROCESSED_SCHEMA)
-    lake.write(done, path, "overwrite" if full else "append")
+    done = [{"entity": e, "_load_id": load} for e, ids in loads.items() for load in ids]
+    small_commits.write_rows(spark, lake.table_path(settings, "_ops", PROCESSED), PROCESSED_SCHEMA, done,
+                             "overwrite" if full else "append")
 
 
 def _version_key(entity: Entity) -> list[str]:

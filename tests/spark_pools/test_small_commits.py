@@ -66,3 +66,18 @@ def test_a_spark_frame_arrives_exactly_with_the_constants_filling_the_other_colu
     assert small_commits.append(table, frame, constants={"n": 7, "x": 1.5, "m": {"k": 1}})
     rows = sorted((r.text, r.ts, r.d, r.n, r.x, r.m) for r in lake.read(spark, table).collect())
     assert rows == [("a", moment, date(2026, 11, 26), 7, 1.5, {"k": 1}), ("b", None, None, 7, 1.5, {"k": 1})]
+
+
+def test_bookkeeping_rows_create_their_table_once_then_append_or_overwrite(spark: SparkSession,
+                                                                           tmp_path: Path) -> None:
+    table = str(tmp_path / "registry")
+    assert small_commits.read_rows(table, ("text",)) == []
+    small_commits.write_rows(spark, table, SCHEMA, [{"text": "a", "n": 1, "m": {"k": 2}}])
+    small_commits.write_rows(spark, table, SCHEMA, [{"text": "b", "n": 2}])
+    assert sorted((r["text"], r["n"]) for r in small_commits.read_rows(table, ("text", "n"))) == [("a", 1), ("b", 2)]
+    assert sorted((r.text, r.m) for r in lake.read(spark, table).collect()) == [("a", {"k": 2}), ("b", None)]
+    # Created by Spark, so the table keeps the lake's statistics setting (no lineage columns here: counts only).
+    properties = spark.sql(f"DESCRIBE DETAIL delta.`{table}`").first()["properties"]
+    assert properties.get("delta.dataSkippingNumIndexedCols") == "0"
+    small_commits.write_rows(spark, table, SCHEMA, [], mode="overwrite")
+    assert lake.read(spark, table).count() == 0

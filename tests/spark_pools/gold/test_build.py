@@ -74,7 +74,7 @@ def test_only_the_days_the_fact_changed_and_the_days_of_recategorised_products_a
 
 def test_a_mart_not_built_from_the_version_the_run_started_from_is_rebuilt_whole(
         spark: SparkSession, built: tuple[Settings, int]) -> None:
-    settings, before = built
+    settings, _ = built
     _table(spark, settings, "fact_sales", [_line(2, 2, "D5", "1.00")], SALES, "append")  # a run the mart missed
     after = _table(spark, settings, "fact_sales", [_line(4, 1, "D4", "2.00")], SALES, "append")
     assert _refresh(spark, settings, FactChange(after - 1, {20260104: "2026-01"})) == 6

@@ -5,8 +5,8 @@ A Spark write runs a few jobs of planning, scheduling and snapshot state: 1-4 s 
 row count (a 600-row MERGE into 5,000 real-time positions took 3.5 s on a 2-core machine), while delta-rs
 commits the same MERGE in the driver process in about 40 ms. The tables stay ordinary Delta tables that Spark
 reads and writes (the same protocol and log); only the commits of a few thousand rows that a micro-batch makes
-every second go this way, and the few hundred rows of bookkeeping each batch layer reads and writes (about 2 s a
-commit through Spark, 10-60 ms here; a daily incremental run makes a dozen of them).
+every second go this way, and the small bookkeeping tables each batch layer reads and writes (about 2 s a commit
+through Spark, 10-60 ms here; a daily incremental run makes a dozen of them).
 
 Idempotency is explicit: a commit records the application transaction (txnAppId / txnVersion, the same log
 entry Spark writes), but unlike Spark's writer delta-rs does not skip a version that is already committed, so

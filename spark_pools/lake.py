@@ -67,6 +67,12 @@ def write(frame: DataFrame, path: str, mode: str, partition: str | None = None, 
     (writer.partitionBy(partition) if partition else writer).save(path)
 
 
+def create(spark: SparkSession, path: str, schema: str, partition: str | None = None) -> None:
+    """Create an empty table with this schema unless one is there (safe to repeat)."""
+    if not exists(spark, path):
+        write(spark.createDataFrame([], schema), path, "ignore", partition)
+
+
 def version(spark: SparkSession, path: str) -> int:
     """The table's latest version, -1 when there is no table yet: the highest commit file in `_delta_log/`.
 

@@ -108,8 +108,7 @@ def write_rows(spark: SparkSession, path: str, schema: str, rows: Iterable[Mappi
                mode: str = "append") -> None:
     """Append (or overwrite with) driver-side rows. The first write creates the table empty through Spark, so it
     carries the same table properties as every other table of the lake (`lake.write`)."""
-    if not lake.exists(spark, path):
-        lake.write(spark.createDataFrame([], schema), path, "ignore")
+    lake.create(spark, path, schema)
     target = table(path)
     data = rows_for(target, rows)
     if data.num_rows or mode == "overwrite":

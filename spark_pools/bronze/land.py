@@ -146,7 +146,8 @@ def _headers(spark: SparkSession, source: Source, header_lines: list[Row]) -> tu
     With it, the header widths found. Fails loudly on a file wider than bronze can rescue."""
     contract = list(source.column_names)
     by_file = {line["_source_file"]: line["value"].split(",") for line in header_lines}
-    widest = max((len(names) for names in by_file.values()), default=0)
+    widths = sorted({len(names) for names in by_file.values()})
+    widest = max(widths, default=0)
     if widest > len(contract) + MAX_EXTRA_COLUMNS:
         raise SchemaDriftError(f"{source.name}: a file has {widest} columns; the contract knows "
                                f"{len(contract)} and bronze rescues at most {MAX_EXTRA_COLUMNS} more")
@@ -154,7 +155,7 @@ def _headers(spark: SparkSession, source: Source, header_lines: list[Row]) -> tu
         [(file, names, [names.index(c) + 1 if c in names else 0 for c in contract],
           [i + 1 for i, name in enumerate(names) if name not in contract]) for file, names in by_file.items()],
         "_source_file string, _header array<string>, _at array<int>, _extra_at array<int>")
-    return frame, sorted({len(names) for names in by_file.values()})
+    return frame, widths
 
 
 def _parse_csv(source: Source, lines: DataFrame, headers: DataFrame, widths: list[int]) -> DataFrame:

@@ -130,11 +130,16 @@ def _rebuild_all(spark: SparkSession, settings: Settings, full: bool, tables: De
 def _rebuild_tasks(spark: SparkSession, settings: Settings, full: bool, tables: Derived,
                    **values: object) -> list[Callable[[], Metrics]]:
     def one(name: str, frame: DataFrame, reads: tuple[str, ...]) -> Metrics:
-        versions = {table: lake.version(spark, lake.table_path(settings, *table.split("/", 1))) for table in reads}
-        inputs = json.dumps({**versions, **{k: str(v) for k, v in values.items()}}, sort_keys=True)
+        inputs = json.dumps({**_versions(spark, settings, reads), **{k: str(v) for k, v in values.items()}},
+                            sort_keys=True)
         return _rebuild(settings, name, frame, inputs, full)
 
     return [lambda n=n, f=f, r=r: one(n, f, r) for n, (f, r) in tables.items()]
+
+
+def _versions(spark: SparkSession, settings: Settings, tables: tuple[str, ...]) -> dict[str, int]:
+    """The current version of each `layer/name` table: what a derived table records it was built from."""
+    return {table: lake.version(spark, lake.table_path(settings, *table.split("/", 1))) for table in tables}
 
 
 def _rebuild(settings: Settings, name: str, frame: DataFrame, inputs: str, full: bool) -> Metrics:
@@ -161,18 +166,16 @@ def _sales_daily(spark: SparkSession, settings: Settings, products: DataFrame, s
     fact's is not the one this run started from (a full run, a run that failed in between) or the dimension's can
     no longer be read, the mart is rebuilt whole."""
     name = "mart_sales_daily"
-    sales_path, product_path = gold_path(settings, "fact_sales"), gold_path(settings, "dim_product")
-    versions = {"gold/dim_product": lake.version(spark, product_path),
-                "gold/fact_sales": lake.version(spark, sales_path)}
+    versions = _versions(spark, settings, ("gold/dim_product", "gold/fact_sales"))
     inputs = json.dumps(versions, sort_keys=True)
-    sales = lake.read(spark, sales_path)
+    sales = lake.read(spark, gold_path(settings, "fact_sales"))
     with measured("gold", name) as m:
         path = gold_path(settings, name)
         before, commit = lake.last_commit(spark, path)
         built_from = json.loads(commit.get("userMetadata") or "{}")
         if not full and built_from == versions:
             return m
-        days = None if full else _days_changed(spark, sales, products, product_path, built_from, sales_change)
+        days = None if full else _days_changed(spark, settings, sales, products, built_from, sales_change)
         if days is None:
             _write(marts.sales_daily(sales, products), settings, name, inputs=inputs)
         elif days:
@@ -184,14 +187,15 @@ def _sales_daily(spark: SparkSession, settings: Settings, products: DataFrame, s
     return m
 
 
-def _days_changed(spark: SparkSession, sales: DataFrame, products: DataFrame, product_path: str,
+def _days_changed(spark: SparkSession, settings: Settings, sales: DataFrame, products: DataFrame,
                   built_from: dict[str, int], sales_change: FactChange) -> dict[int, str] | None:
     """The days of mart_sales_daily to recompute (date_key → sale_month), or None when only a rebuild will do."""
     was_version = built_from.get("gold/dim_product")
     if sales_change.days is None or was_version is None or built_from.get("gold/fact_sales") != sales_change.before:
         return None
     try:
-        was = dict(lake.read_version(spark, product_path, was_version).select("product_key", "category").collect())
+        was = dict(lake.read_version(spark, gold_path(settings, "dim_product"), was_version)
+                   .select("product_key", "category").collect())
     except (CapturedException, Py4JJavaError):  # that version's log or files are gone (VACUUM)
         return None
     now = dict(products.select("product_key", "category").collect())

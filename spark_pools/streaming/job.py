@@ -209,9 +209,7 @@ def ensure_tables(spark: SparkSession, settings: Settings) -> None:
         STREAM_METRICS: (METRICS_SCHEMA, None),
     }
     for name, (schema, partition) in schemas.items():
-        target = path(settings, name)
-        if not lake.exists(spark, target):
-            lake.write(spark.createDataFrame([], schema), target, "ignore", partition)
+        lake.create(spark, path(settings, name), schema, partition)
 
 
 def kafka_source(spark: SparkSession, settings: Settings) -> DataFrame:

@@ -104,6 +104,13 @@ def read_rows(path: str, columns: Sequence[str]) -> list[dict[str, object]]:
     return table(path).to_pyarrow_dataset().to_table(columns=list(columns)).to_pylist()
 
 
+def partition_values(path: str, column: str) -> set[object]:
+    """The values a partitioned table's partition column takes, from its log alone: no data file is read."""
+    if not DeltaTable.is_deltatable(path, storage_options=storage_options(path)):
+        return set()
+    return {partition[column] for partition in table(path).partitions()}
+
+
 def write_rows(spark: SparkSession, path: str, schema: str, rows: Iterable[Mapping[str, object]],
                mode: str = "append") -> None:
     """Append (or overwrite with) driver-side rows. The first write creates the table empty through Spark, so it

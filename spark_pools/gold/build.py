@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors.exceptions.captured import CapturedException
@@ -25,6 +26,7 @@ from spark_pools.maintenance import zorder_columns
 from spark_pools.ops import Metrics, measured
 from spark_pools.parallel import run_all
 from spark_pools.silver.build import PROCESSED, PROCESSED_SCHEMA, silver_path
+from spark_pools.silver.entities import INVENTORY_COUNTS, SALES_LINES
 
 GOLD_LOADS = "gold_loads"
 
@@ -84,11 +86,8 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
             change = _incremental_fact(spark, settings, fact, dims, history, processed[fact.entity], full, m)
         return m, change
 
-    changes = dict(zip((f.name for f in FACTS), run_all([lambda f=f: incremental(f) for f in FACTS],
-                                                         settings.spark.parallel_jobs), strict=True))
-    results += [m for m, _ in changes.values()]
     dim_inputs = tuple(f"gold/{name}" for name in dims)
-    results += _rebuild_all(spark, settings, full, {
+    rebuilt_facts = _rebuild_tasks(spark, settings, full, {
         "fact_purchase_order_line": (star.fact_purchase_order_line(
             _silver(spark, settings, "purchase_orders"), _silver(spark, settings, "purchase_order_lines"),
             _silver(spark, settings, "receipts"), dims),
@@ -96,6 +95,10 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
         "fact_feedback": (star.fact_feedback(_silver(spark, settings, "feedback"), dims),
                           ("silver/feedback", *dim_inputs)),
     })
+    # Every fact reads only silver and the dimensions: all of them are built side by side.
+    outcomes = run_all([*[lambda f=f: incremental(f) for f in FACTS], *rebuilt_facts], settings.spark.parallel_jobs)
+    changes: dict[str, tuple[Metrics, FactChange]] = dict(zip((f.name for f in FACTS), outcomes, strict=False))
+    results += [m for m, _ in changes.values()] + outcomes[len(FACTS):]
     facts = ("fact_sales", "fact_inventory_snapshot", "fact_inventory_movement", "fact_purchase_order_line",
              "fact_feedback")
     gold = {name: lake.read(spark, gold_path(settings, name)) for name in facts}
@@ -216,11 +219,15 @@ def _dimensions(spark: SparkSession, settings: Settings, full: bool, results: li
         "dim_channel": (star.dim_channel(spark), ()),
     }
     results += _rebuild_all(spark, settings, full, tables)
-    sales = _silver(spark, settings, "sales_lines").agg(F.min("sale_ts"), F.max("sale_ts")).first()
-    counts = _silver(spark, settings, "inventory_counts").agg(F.min("count_date"), F.max("count_date")).first()
-    orders = _silver(spark, settings, "purchase_orders").agg(F.min("order_date"), F.max("promised_date")).first()
-    days = [d.date() if hasattr(d, "date") else d for d in (*sales, *counts, *orders) if d is not None]
-    first, last = min(days).replace(month=1, day=1), max(days).replace(month=12, day=31)
+    # dim_date spans whole calendar years, those of the daily facts and the purchase orders. The facts' years come
+    # from their silver tables' monthly partitions (read from the Delta log, not the data), the orders' from
+    # their two date columns (a small table, read without a Spark job).
+    months = {month for entity in (SALES_LINES, INVENTORY_COUNTS) for month in small_commits.partition_values(
+        silver_path(settings, entity.name), entity.partition) if month is not None}
+    orders = small_commits.read_rows(silver_path(settings, "purchase_orders"), ("order_date", "promised_date"))
+    years = {int(month[:4]) for month in months} | {
+        day.year for row in orders for day in row.values() if day is not None}
+    first, last = date(min(years), 1, 1), date(max(years), 12, 31)
     results += _rebuild_all(spark, settings, full, {"dim_date": (star.dim_date(spark, first, last), ())},
                             first=first, last=last)
     return {name: lake.read(spark, gold_path(settings, name)) for name in (*tables, "dim_date")}

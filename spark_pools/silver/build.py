@@ -7,9 +7,14 @@ the entity from every bronze load. Either way the job accounts for every row it 
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import reduce
 
-from pyspark.sql import DataFrame, SparkSession, Window
+from py4j.protocol import Py4JJavaError
+from pyspark.errors.exceptions.captured import CapturedException
+from pyspark.sql import DataFrame, Observation, SparkSession, Window
 from pyspark.sql import functions as F
 
 from retail.secrets import resolve
@@ -24,6 +29,7 @@ from spark_pools.silver.rules import RuleFailedError, evaluate
 
 PROCESSED = "silver_loads"
 PROCESSED_SCHEMA = "entity string, _load_id string"
+FATAL = "[retail:fail-rule]"  # marks the error a broken `fail` rule raises inside a Spark job
 SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")
 QUARANTINE_SCHEMA = ("business_key string, failed_rules array<string>, _original string, _source_file string, "
                      "_delivery_date date, _load_id string, _ingest_ts timestamp")
@@ -90,10 +96,11 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
     target, quarantine = silver_path(settings, entity.name), quarantine_path(settings, entity.name)
     if not loads:
         return
-    # Not cached: a cache of every conformed row (with its original record as JSON) costs more in memory and
-    # spills at scale than reading bronze again. One pass counts (the rows kept after de-duplication too: the
-    # distinct business keys of the good rows), one writes the kept rows, one writes the quarantined rows, whose
-    # `_original` only they compute.
+    # Bronze is read twice: once to write the kept rows, once to write the quarantined ones (whose `_original`
+    # only they compute). The counts are metrics Spark observes while the kept rows are written, not a pass of
+    # their own, and a row breaking a `fail` rule aborts that write, so nothing is committed. Not cached: a cache
+    # of every conformed row (with its original record as JSON) costs more in memory, and spills at scale, than
+    # reading bronze again.
     rows = staged(spark, settings, entity, loads)
     before = {path: lake.version(spark, path) for path in (target, quarantine)}
     key = F.concat_ws("|", *[F.col(k).cast("string") for k in entity.key])
@@ -101,42 +108,55 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
     bad = rows.where(failed).select(
         key.alias("business_key"), F.col("_dq_failed").alias("failed_rules"), "_original", "_source_file",
         "_delivery_date", "_load_id", "_ingest_ts")
-    good = rows.where(~failed).select(*_data_columns(rows))
-    if entity.partition:
-        good = good.withColumn(entity.partition, F.expr(entity.partition_expr))
-    stats = rows.select(
-        F.count(F.lit(1)).alias("read"), F.sum(failed.cast("int")).alias("quarantined"),
-        F.sum((F.size("_dq_fatal") > 0).cast("int")).alias("fatal"),
-        F.count_distinct(F.when(~failed, F.struct(*_version_key(entity)))).alias("kept"),
+    checked, deduplicated = Observation(f"silver {entity.name} read"), Observation(f"silver {entity.name} kept")
+    observed = rows.observe(
+        checked, F.count(F.lit(1)).alias("read"), F.sum(failed.cast("int")).alias("quarantined"),
+        F.max(F.when(F.size("_dq_fatal") > 0, F.raise_error(F.concat(
+            F.lit(f"{FATAL} {entity.name}: a row breaks fail rules ["), F.array_join("_dq_fatal", ", "),
+            F.lit("]; nothing written"))))).alias("fatal"),
         *[F.sum(F.array_contains("_dq_failed", r.name).cast("int")).alias(f"q:{r.name}")
           for r in entity.checks if r.action == "quarantine"],
         *[F.sum(F.array_contains("_dq_warnings", r.name).cast("int")).alias(f"w:{r.name}")
-          for r in entity.checks if r.action == "warn"],
-    ).first().asDict()
-    if stats["fatal"]:
-        failed_rules = rows.where(F.size("_dq_fatal") > 0).select("_dq_fatal").first()[0]
-        raise RuleFailedError(f"{entity.name}: {stats['fatal']} rows break fail rules {failed_rules}; nothing written")
-    good_rows, kept_rows = stats["read"] - (stats["quarantined"] or 0), stats["kept"]
-    kept = _latest(good, entity)
-    if full:
-        _overwrite(kept, target, entity)
-    else:
-        kept = kept.persist()  # a MERGE reads its source more than once (the months it touches, then the rows)
-        try:
-            _merge(spark, kept, target, entity)
-        finally:
-            kept.unpersist()
+          for r in entity.checks if r.action == "warn"])
+    good = observed.where(~failed).select(*_data_columns(rows))
+    if entity.partition:
+        good = good.withColumn(entity.partition, F.expr(entity.partition_expr))
+    kept = _latest(good, entity).observe(deduplicated, F.count(F.lit(1)).alias("kept"))
+    with _fail_rules_stop(entity):
+        if full:
+            _overwrite(kept, target, entity)
+        else:
+            kept = kept.persist()  # a MERGE reads its source more than once (the months it touches, then the rows)
+            try:
+                kept.count()  # fills the cache and the observed counts; a broken `fail` rule stops here
+                _merge(spark, kept, target, entity)
+            finally:
+                kept.unpersist()
+    stats, kept_rows = checked.get, deduplicated.get["kept"]
     if stats["quarantined"] or full:  # a full rebuild resets the quarantine, even to empty
         lake.write(bad if stats["quarantined"] else bad.limit(0), quarantine, "overwrite" if full else "append",
                    overwriteSchema="true")
     # Written and quarantined are read back from the Delta commits themselves, not from our own counts.
     written = lake.committed_rows(spark, target, before[target]) if entity.history == "upsert" else kept_rows
+    good_rows = stats["read"] - (stats["quarantined"] or 0)
     metrics.rows_read = stats["read"]
     metrics.rows_quarantined = lake.committed_rows(spark, quarantine, before[quarantine])
     metrics.rows_written = written
     metrics.rows_deduplicated = good_rows - kept_rows
     metrics.quarantined_by_rule = {k[2:]: v or 0 for k, v in stats.items() if k.startswith("q:")}
     metrics.warnings_by_rule = {k[2:]: v or 0 for k, v in stats.items() if k.startswith("w:")}
+
+
+@contextmanager
+def _fail_rules_stop(entity: Entity) -> Iterator[None]:
+    """A `fail` rule raises inside the Spark job that writes; the caller sees it as a RuleFailedError."""
+    try:
+        yield
+    except (CapturedException, Py4JJavaError) as error:
+        found = re.search(re.escape(FATAL) + r" ([^\n]*?nothing written)", str(error))
+        if found is None:
+            raise
+        raise RuleFailedError(found.group(1)) from None
 
 
 def mark_processed(spark: SparkSession, settings: Settings, loads: dict[str, list[str]], full: bool) -> None:

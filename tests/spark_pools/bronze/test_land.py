@@ -52,6 +52,26 @@ def test_lines_land_by_header_name_and_bad_lines_are_rejected_with_their_reason(
     assert (again.rows_read, again.rows_written) == (0, 0)
 
 
+def test_files_of_each_layout_land_by_name_and_rejects_keep_their_delivery(spark: SparkSession,
+                                                                          tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    for day, content in ((date(2026, 3, 1), b"sku,store_code,count_date\nSKU5,S002,2026-03-01\nSKU6,S002\n"),
+                         (DAY, b"store_code,sku,count_date,on_hand_quantity,bin\nS001,SKU1,2026-03-02,5,A1\n")):
+        folder = landing / "inventory" / day.isoformat()
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"counts_{day:%Y%m%d}.csv").write_bytes(content)
+    settings = load_settings("local").with_lake(tmp_path / "lake", landing)
+    (metrics,) = land_sources(spark, settings, [COUNTS], DAY, "load-1", up_to=True)
+    assert (metrics.rows_read, metrics.rows_written, metrics.rows_rejected) == (3, 2, 1)
+    rows = {r.sku: r for r in lake.read(spark, lake.table_path(settings, "bronze", "inventory_counts")).collect()}
+    # reordered, one contract column missing (NULL), nothing to rescue
+    assert (rows["SKU5"].store_code, rows["SKU5"].on_hand_quantity, rows["SKU5"]._rescued_data) == ("S002", None, None)
+    assert (rows["SKU1"].on_hand_quantity, rows["SKU1"]._rescued_data) == ("5", '{"bin":"A1"}')
+    (reject,) = lake.read(spark, lake.table_path(settings, "bronze", "_rejects")).collect()
+    assert (reject.raw_text, reject._delivery_date, reject._load_id) == ("SKU6,S002", date(2026, 3, 1), "load-1")
+    assert reject._ingest_ts == rows["SKU5"]._ingest_ts
+
+
 def test_a_file_wider_than_bronze_can_rescue_fails_the_load(spark: SparkSession, tmp_path: Path) -> None:
     extra = [f"x{i}" for i in range(MAX_EXTRA_COLUMNS + 1)]
     header = ",".join([*COUNTS.column_names, *extra])

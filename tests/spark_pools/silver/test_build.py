@@ -12,7 +12,7 @@ from retail.settings import Settings, load_settings
 from spark_pools import lake
 from spark_pools.ops import Metrics
 from spark_pools.session import get_spark
-from spark_pools.silver.build import build, silver_path
+from spark_pools.silver.build import build, quarantine_path, silver_path
 from spark_pools.silver.entities import SALES_LINES
 from spark_pools.silver.rules import RuleFailedError
 
@@ -24,26 +24,39 @@ def settings(tmp_path: Path) -> Settings:
     return load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
 
 
-def _bronze_pos(spark: SparkSession, settings: Settings, currencies: list[str]) -> None:
+def _bronze_pos(spark: SparkSession, settings: Settings, currencies: list[str], load: str = "L1") -> None:
     columns = catalog.SOURCES["pos_sales"].column_names
     values = {"transaction_id": "T1", "store_code": "S001", "transaction_ts": "2026-01-05T10:00:00",
               "transaction_type": "SALE", "sku": "P00001", "quantity": "1", "unit_price": "2.50",
               "discount_amount": "0.00"}
-    rows = [tuple(str(n) if c == "line_number" else currency if c == "currency" else values.get(c)
+    rows = [tuple(f"{load}-{n}" if c == "line_number" else currency if c == "currency" else values.get(c)
                   for c in columns) for n, currency in enumerate(currencies, 1)]
     frame = spark.createDataFrame(rows, ", ".join(f"{c} string" for c in columns))
     frame.selectExpr("*", "CAST(NULL AS string) AS _rescued_data", "'pos' AS _source_system",
                      "'pos/S001/pos_20260105.csv' AS _source_file", "DATE'2026-01-05' AS _delivery_date",
-                     "current_timestamp() AS _ingest_ts", "'L1' AS _load_id") \
-        .write.format("delta").save(lake.table_path(settings, "bronze", "pos_sales"))
+                     "current_timestamp() AS _ingest_ts", f"'{load}' AS _load_id") \
+        .write.format("delta").mode("append").save(lake.table_path(settings, "bronze", "pos_sales"))
 
 
 def test_a_fail_rule_stops_the_load_and_writes_nothing(settings: Settings) -> None:
     spark = get_spark(settings)
     _bronze_pos(spark, settings, [catalog.CURRENCY, "EUR", catalog.CURRENCY])
-    with pytest.raises(RuleFailedError, match=r"1 rows break fail rules.*single_currency"):
+    with pytest.raises(RuleFailedError, match=r"^sales_lines: a row breaks fail rules \[single_currency\]"):
         build(spark, settings, SALES_LINES, ["L1"], True, Metrics("silver", "sales_lines"))
     assert not lake.exists(spark, silver_path(settings, "sales_lines"))
+
+
+def test_a_fail_rule_stops_an_incremental_merge_before_it_commits(settings: Settings) -> None:
+    spark = get_spark(settings)
+    _bronze_pos(spark, settings, [catalog.CURRENCY, catalog.CURRENCY])
+    build(spark, settings, SALES_LINES, ["L1"], True, Metrics("silver", "sales_lines"))
+    versions = [lake.version(spark, p) for p in (silver_path(settings, "sales_lines"),
+                                                 quarantine_path(settings, "sales_lines"))]
+    _bronze_pos(spark, settings, [catalog.CURRENCY, "EUR"], load="L2")
+    with pytest.raises(RuleFailedError, match="single_currency"):
+        build(spark, settings, SALES_LINES, ["L2"], False, Metrics("silver", "sales_lines"))
+    assert [lake.version(spark, p) for p in (silver_path(settings, "sales_lines"),
+                                             quarantine_path(settings, "sales_lines"))] == versions
 
 
 def test_rows_passing_every_rule_are_written(settings: Settings) -> None:
@@ -51,6 +64,7 @@ def test_rows_passing_every_rule_are_written(settings: Settings) -> None:
     _bronze_pos(spark, settings, [catalog.CURRENCY, catalog.CURRENCY])
     metrics = Metrics("silver", "sales_lines")
     build(spark, settings, SALES_LINES, ["L1"], True, metrics)
-    assert (metrics.rows_read, metrics.rows_written, metrics.rows_quarantined) == (2, 2, 0)
+    assert (metrics.rows_read, metrics.rows_written, metrics.rows_quarantined, metrics.rows_deduplicated) == \
+        (2, 2, 0, 0)
     assert metrics.warnings_by_rule == {"known_store_code": 2, "known_sku": 2}  # no master data loaded
     metrics.check()

@@ -97,16 +97,20 @@ def append(path: str, rows: Iterable[Mapping[str, object]] | DataFrame, once: tu
     return True
 
 
+def _is_table(path: str) -> bool:
+    return DeltaTable.is_deltatable(path, storage_options=storage_options(path))
+
+
 def read_rows(path: str, columns: Sequence[str]) -> list[dict[str, object]]:
     """A small table's rows in the driver ([] while there is no table yet), without a Spark job."""
-    if not DeltaTable.is_deltatable(path, storage_options=storage_options(path)):
+    if not _is_table(path):
         return []
     return table(path).to_pyarrow_dataset().to_table(columns=list(columns)).to_pylist()
 
 
 def partition_values(path: str, column: str) -> set[object]:
     """The values a partitioned table's partition column takes, from its log alone: no data file is read."""
-    if not DeltaTable.is_deltatable(path, storage_options=storage_options(path)):
+    if not _is_table(path):
         return set()
     return {partition[column] for partition in table(path).partitions()}
 

@@ -167,6 +167,8 @@ def _headers(spark: SparkSession, source: Source, header_lines: list[Row]) -> tu
     can rescue."""
     contract = list(source.column_names)
     by_file = {line["_source_file"]: line["value"].split(",") for line in header_lines}
+    extra_at = {file: [i + 1 for i, name in enumerate(names) if name not in contract]
+                for file, names in by_file.items()}
     widths = sorted({len(names) for names in by_file.values()})
     widest = max(widths, default=0)
     if widest > len(contract) + MAX_EXTRA_COLUMNS:
@@ -174,9 +176,9 @@ def _headers(spark: SparkSession, source: Source, header_lines: list[Row]) -> tu
                                f"{len(contract)} and bronze rescues at most {MAX_EXTRA_COLUMNS} more")
     frame = spark.createDataFrame(
         [(file, names, [names.index(c) + 1 if c in names else 0 for c in contract],
-          [i + 1 for i, name in enumerate(names) if name not in contract]) for file, names in by_file.items()],
+          extra_at[file]) for file, names in by_file.items()],
         "_source_file string, _header array<string>, _at array<int>, _extra_at array<int>")
-    return frame, widths, {file for file, names in by_file.items() if set(names) - set(contract)}
+    return frame, widths, {file for file, extra in extra_at.items() if extra}
 
 
 def _parse_csv(source: Source, lines: DataFrame, headers: DataFrame, widths: list[int], rescue: bool) -> DataFrame:

@@ -97,7 +97,8 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
     })
     # Every fact reads only silver and the dimensions: all of them are built side by side.
     outcomes = run_all([*[lambda f=f: incremental(f) for f in FACTS], *rebuilt_facts], settings.spark.parallel_jobs)
-    changes: dict[str, tuple[Metrics, FactChange]] = dict(zip((f.name for f in FACTS), outcomes, strict=False))
+    changes: dict[str, tuple[Metrics, FactChange]] = dict(zip((f.name for f in FACTS), outcomes[:len(FACTS)],
+                                                              strict=True))
     results += [m for m, _ in changes.values()] + outcomes[len(FACTS):]
     facts = ("fact_sales", "fact_inventory_snapshot", "fact_inventory_movement", "fact_purchase_order_line",
              "fact_feedback")

@@ -122,7 +122,7 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
     if entity.partition:
         good = good.withColumn(entity.partition, F.expr(entity.partition_expr))
     kept = _latest(good, entity).observe(deduplicated, F.count(F.lit(1)).alias("kept"))
-    with _fail_rules_stop(entity):
+    with _fail_rules_stop():
         if full:
             _overwrite(kept, target, entity)
         else:
@@ -148,7 +148,7 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
 
 
 @contextmanager
-def _fail_rules_stop(entity: Entity) -> Iterator[None]:
+def _fail_rules_stop() -> Iterator[None]:
     """A `fail` rule raises inside the Spark job that writes; the caller sees it as a RuleFailedError."""
     try:
         yield

@@ -52,11 +52,16 @@ def transaction(app_id: str, version: int) -> CommitProperties:
     return CommitProperties(app_transactions=[Transaction(app_id, version)])
 
 
+def _arrow_schema(target: DeltaTable) -> tuple[pa.Schema, set[str]]:
+    """The table's schema in Arrow, and its timestamp columns (those that need care on the way in)."""
+    schema = pa.schema(target.schema().to_arrow())
+    return schema, {f.name for f in schema if pa.types.is_timestamp(f.type)}
+
+
 def rows_for(target: DeltaTable, rows: Iterable[Mapping[str, object]]) -> pa.Table:
     """Driver-side rows typed by the table they go into. A naive datetime is local time, as PySpark's
     `collect()` returns timestamps and as `createDataFrame` reads them."""
-    schema = pa.schema(target.schema().to_arrow())
-    stamps = [f.name for f in schema if pa.types.is_timestamp(f.type)]
+    schema, stamps = _arrow_schema(target)
     typed = [{**row, **{name: _utc(row[name]) for name in stamps if name in row}} for row in rows]
     return pa.Table.from_pylist(typed, schema=schema)
 
@@ -73,8 +78,7 @@ def frame_for(target: DeltaTable, frame: DataFrame, constants: Mapping[str, obje
     A value that changes every micro-batch (its id, a time) belongs in `constants`, not in the Spark plan: a
     long or timestamp literal is written into the code Spark generates, so each batch would compile new code."""
     constants = dict(constants or {})
-    schema = pa.schema(target.schema().to_arrow())
-    stamps = {f.name for f in schema if pa.types.is_timestamp(f.type)}
+    schema, stamps = _arrow_schema(target)
     fields = [f for f in schema if f.name not in constants]
     data = frame.select(*[F.unix_micros(f.name).alias(f.name) if f.name in stamps else F.col(f.name)
                           for f in fields]).toPandas()

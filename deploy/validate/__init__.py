@@ -18,9 +18,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from deploy.validate.context import Context
-from deploy.validate.model import Finding, Rule, Severity, format_findings
+from deploy.validate.model import Finding, Rule, format_findings
 from deploy.validate.rules import RULES
 from deploy.validate.workspace import load_workspace
+from retail.findings import Severity
 from sql_pools.project import Script
 
 __all__ = ["POOLS", "RULES", "WORKSPACE", "Finding", "Rule", "Severity", "format_findings", "has_errors",

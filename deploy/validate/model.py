@@ -1,21 +1,18 @@
 """The linter's vocabulary: a rule (what is checked, as data), a hit (where a check found it) and a finding (a hit
-stamped with its rule), printed one per line as `file: $.json.path: RULE severity: message`."""
+stamped with its rule), printed one per line as `file: $.json.path: RULE severity: message`. Severities are the
+project's shared ones (`retail.findings`); a finding here points into a JSON document, not at a line."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from retail.findings import Severity
 
 if TYPE_CHECKING:
     from deploy.validate.context import Context
-
-
-class Severity(StrEnum):
-    ERROR = "error"  # Studio, the publish or the first run would fail, or a secret leaks
-    WARNING = "warning"  # probably wrong, worth a look; a heuristic can be wrong
 
 
 @dataclass(frozen=True)

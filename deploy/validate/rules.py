@@ -13,7 +13,8 @@ from deploy.validate import (
     secrets_in_clear,
 )
 from deploy.validate.context import Context
-from deploy.validate.model import Hit, Rule, Severity
+from deploy.validate.model import Hit, Rule
+from retail.findings import Severity
 
 ERROR, WARNING = Severity.ERROR, Severity.WARNING
 

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from retail.findings import Finding, Severity, exit_code
+from retail.findings import format_findings as _format
 from semantic_model.project import ROOT
-from semantic_model.validate import model as _model
-from semantic_model.validate.model import Finding, Rule, Severity, exit_code
+from semantic_model.validate.model import Rule
 from semantic_model.validate.project import Project
 from semantic_model.validate.rules import RULES
 from semantic_model.warehouse import Catalog, load_catalog
@@ -42,4 +43,4 @@ def validate_model(root: Path = ROOT, scripts: Iterable[Script] | None = None,
 def format_findings(findings: Iterable[Finding], explain: bool = False) -> str:
     """One line per finding, `path:line: RULE severity object: message`; with `explain`, the rule's explanation
     under each."""
-    return _model.format_findings(findings, {r.id: r.explanation for r in RULES} if explain else None)
+    return _format(findings, {r.id: r.explanation for r in RULES} if explain else None)

@@ -6,9 +6,10 @@ where the explanation says so)."""
 
 from __future__ import annotations
 
+from retail.findings import Severity
 from semantic_model.validate import checks_files as files
 from semantic_model.validate import checks_model as model
-from semantic_model.validate.model import Rule, Severity
+from semantic_model.validate.model import Rule
 
 E, W = Severity.ERROR, Severity.WARNING
 

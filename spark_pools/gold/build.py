@@ -26,7 +26,7 @@ from spark_pools.maintenance import zorder_columns
 from spark_pools.ops import Metrics, measured
 from spark_pools.parallel import run_all
 from spark_pools.silver.build import PROCESSED, PROCESSED_SCHEMA, silver_path
-from spark_pools.silver.entities import INVENTORY_COUNTS, SALES_LINES
+from spark_pools.silver.entities import INVENTORY_COUNTS, INVENTORY_MOVEMENTS, SALES_LINES, Entity
 
 GOLD_LOADS = "gold_loads"
 
@@ -41,24 +41,26 @@ class FactChange:
 
 @dataclass(frozen=True)
 class IncrementalFact:
+    """A fact MERGEd from its silver entity, keeping the entity's monthly partitions."""
     name: str
-    entity: str
+    entity: Entity
     key: tuple[str, ...]
-    partition: str
     keys_to_resolve: tuple[str, ...]
     derive: Callable[[DataFrame, dict[str, DataFrame], DataFrame], DataFrame]
 
+    @property
+    def partition(self) -> str:
+        return self.entity.partition
 
-FACTS = (
-    IncrementalFact("fact_sales", "sales_lines", ("sales_line_id",), "sale_month",
-                    ("store_key", "product_key", "customer_key"),
-                    lambda rows, dims, history: star.fact_sales(rows, history, dims)),
-    IncrementalFact("fact_inventory_snapshot", "inventory_counts", ("store_code", "sku", "count_date"),
-                    "count_month", ("store_key", "product_key"),
-                    lambda rows, dims, _: star.fact_inventory_snapshot(rows, dims)),
-    IncrementalFact("fact_inventory_movement", "inventory_movements", ("movement_id",), "movement_month",
-                    ("store_key", "product_key"), lambda rows, dims, _: star.fact_inventory_movement(rows, dims)),
-)
+
+SALES = IncrementalFact("fact_sales", SALES_LINES, ("sales_line_id",), ("store_key", "product_key", "customer_key"),
+                        lambda rows, dims, history: star.fact_sales(rows, history, dims))
+SNAPSHOT = IncrementalFact("fact_inventory_snapshot", INVENTORY_COUNTS, ("store_code", "sku", "count_date"),
+                           ("store_key", "product_key"), lambda rows, dims, _: star.fact_inventory_snapshot(rows, dims))
+MOVEMENTS = IncrementalFact("fact_inventory_movement", INVENTORY_MOVEMENTS, ("movement_id",),
+                            ("store_key", "product_key"),
+                            lambda rows, dims, _: star.fact_inventory_movement(rows, dims))
+FACTS = (SALES, SNAPSHOT, MOVEMENTS)
 
 
 def gold_path(settings: Settings, name: str) -> str:
@@ -83,7 +85,7 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
 
     def incremental(fact: IncrementalFact) -> tuple[Metrics, FactChange]:
         with measured("gold", fact.name) as m:
-            change = _incremental_fact(spark, settings, fact, dims, history, processed[fact.entity], full, m)
+            change = _incremental_fact(spark, settings, fact, dims, history, processed[fact.entity.name], full, m)
         return m, change
 
     dim_inputs = tuple(f"gold/{name}" for name in dims)
@@ -104,13 +106,14 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
              "fact_feedback")
     gold = {name: lake.read(spark, gold_path(settings, name)) for name in facts}
     every_input = (*dim_inputs, *(f"gold/{name}" for name in facts))  # coarse: any changed fact rebuilds them
-    as_of = gold["fact_inventory_snapshot"].agg(F.max("count_date")).first()[0]
+    first_count, as_of = _count_days(spark, settings)
     kpi_marts = {
         "mart_inventory_position": marts.inventory_position(
             gold["fact_inventory_snapshot"], gold["fact_sales"], gold["fact_purchase_order_line"],
-            dims["dim_product"], dims["dim_supplier"]),
+            dims["dim_product"], dims["dim_supplier"], as_of),
         "mart_stock_performance": marts.stock_performance(
-            gold["fact_inventory_snapshot"], gold["fact_sales"], gold["fact_inventory_movement"], dims["dim_product"]),
+            gold["fact_inventory_snapshot"], gold["fact_sales"], gold["fact_inventory_movement"], dims["dim_product"],
+            first_count),
         "mart_supplier_performance": marts.supplier_performance(gold["fact_purchase_order_line"], as_of),
         "mart_customer_rfm": marts.customer_rfm(gold["fact_sales"], as_of),
         "mart_feedback": marts.feedback_summary(gold["fact_feedback"]),
@@ -121,6 +124,18 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
     ], settings.spark.parallel_jobs)
     _mark(spark, settings, processed, full)
     return results
+
+
+def _count_days(spark: SparkSession, settings: Settings) -> tuple[date, date]:
+    """The first and last stock-count days, the span the inventory marts cover: its monthly partitions are listed
+    from the Delta log, and only the first and the last are read."""
+    path = gold_path(settings, SNAPSHOT.name)
+    months = sorted(m for m in small_commits.partition_values(path, SNAPSHOT.partition) if m is not None)
+    if not months:
+        raise ValueError(f"{path} holds no stock count: the inventory marts have no as-of day")
+    edges = lake.read(spark, path).where(F.col(SNAPSHOT.partition).isin(months[0], months[-1]))
+    first, last = edges.agg(F.min("count_date"), F.max("count_date")).first()
+    return first, last
 
 
 Derived = dict[str, tuple[DataFrame, tuple[str, ...]]]  # table -> (its content, the tables it reads)
@@ -183,7 +198,7 @@ def _sales_daily(spark: SparkSession, settings: Settings, products: DataFrame, s
         if days is None:
             _write(marts.sales_daily(sales, products), settings, name, inputs=inputs)
         elif days:
-            changed = sales.where(F.col("sale_month").isin(sorted(set(days.values())))
+            changed = sales.where(F.col(SALES.partition).isin(sorted(set(days.values())))
                                   & F.col("date_key").isin(sorted(days)))
             lake.write(marts.sales_daily(changed, products), path, "overwrite", userMetadata=inputs,
                        replaceWhere=f"date_key IN ({', '.join(str(day) for day in sorted(days))})")
@@ -193,7 +208,7 @@ def _sales_daily(spark: SparkSession, settings: Settings, products: DataFrame, s
 
 def _days_changed(spark: SparkSession, settings: Settings, sales: DataFrame, products: DataFrame,
                   built_from: dict[str, int], sales_change: FactChange) -> dict[int, str] | None:
-    """The days of mart_sales_daily to recompute (date_key → sale_month), or None when only a rebuild will do."""
+    """The days of mart_sales_daily to recompute (date_key → the fact's month), or None when only a rebuild will do."""
     was_version = built_from.get("gold/dim_product")
     if sales_change.days is None or was_version is None or built_from.get("gold/fact_sales") != sales_change.before:
         return None
@@ -206,7 +221,7 @@ def _days_changed(spark: SparkSession, settings: Settings, sales: DataFrame, pro
     recategorised = [key for key, category in was.items() if now.get(key) != category]
     days = dict(sales_change.days)
     if recategorised:
-        days |= dict(sales.where(F.col("product_key").isin(recategorised)).select("date_key", "sale_month")
+        days |= dict(sales.where(F.col("product_key").isin(recategorised)).select("date_key", SALES.partition)
                      .distinct().collect())
     return days
 
@@ -223,8 +238,8 @@ def _dimensions(spark: SparkSession, settings: Settings, full: bool, results: li
     # dim_date spans whole calendar years, those of the daily facts and the purchase orders. The facts' years come
     # from their silver tables' monthly partitions (read from the Delta log, not the data), the orders' from
     # their two date columns (a small table, read without a Spark job).
-    months = {month for entity in (SALES_LINES, INVENTORY_COUNTS) for month in small_commits.partition_values(
-        silver_path(settings, entity.name), entity.partition) if month is not None}
+    months = {month for fact in (SALES, SNAPSHOT) for month in small_commits.partition_values(
+        silver_path(settings, fact.entity.name), fact.partition) if month is not None}
     orders = small_commits.read_rows(silver_path(settings, "purchase_orders"), ("order_date", "promised_date"))
     years = {int(month[:4]) for month in months} | {
         day.year for row in orders for day in row.values() if day is not None}
@@ -239,7 +254,7 @@ def _pending(spark: SparkSession, settings: Settings, full: bool) -> dict[str, l
     columns = ("entity", "_load_id")
     gold_done = small_commits.read_rows(lake.table_path(settings, "_ops", GOLD_LOADS), columns)
     seen = set() if full else {(r["entity"], r["_load_id"]) for r in gold_done}
-    pending: dict[str, list[str]] = {fact.entity: [] for fact in FACTS}
+    pending: dict[str, list[str]] = {fact.entity.name: [] for fact in FACTS}
     for r in small_commits.read_rows(lake.table_path(settings, "_ops", PROCESSED), columns):
         if r["entity"] in pending and (r["entity"], r["_load_id"]) not in seen:
             pending[r["entity"]].append(r["_load_id"])
@@ -257,7 +272,7 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
     from delta.tables import DeltaTable
 
     path = gold_path(settings, fact.name)
-    silver = _silver(spark, settings, fact.entity)
+    silver = _silver(spark, settings, fact.entity.name)
     before = lake.version(spark, path)
     if full or before < 0:
         metrics.rows_read = silver.count()

@@ -5,12 +5,14 @@ come from `kpis`."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DecimalType
 
 from spark_pools.gold import kpis
-from spark_pools.gold.star import date_key, is_member
+from spark_pools.gold.star import date_key, is_member, month_of
 
 MONEY = ("gross_amount", "discount_amount", "net_amount", "cost_amount")
 
@@ -42,18 +44,20 @@ def _line_sum(column: str, lines: DataFrame) -> Column:
     return F.sum(column)
 
 
-def _as_of(snapshot: DataFrame) -> object:
-    return snapshot.agg(F.max("count_date")).first()[0]
-
-
-def _daily_demand(sales: DataFrame, as_of: object) -> DataFrame:
+def _daily_demand(sales: DataFrame, as_of: date) -> DataFrame:
     """Per store and product: mean and sample standard deviation of daily units sold over the demand window
-    (shortened to the history there is), counting days without sales as zero."""
-    sold = sales.where((F.col("transaction_type") == "SALE") & (F.to_date("sale_ts") <= F.lit(as_of)))
-    first_day = sold.agg(F.min(F.to_date("sale_ts"))).first()[0] or as_of
+    (shortened to the history there is), counting days without sales as zero.
+
+    Only the window's months are read (the fact is partitioned by month); the months before it matter only in
+    whether they hold any sale, which a one-row probe answers."""
+    sale = F.col("transaction_type") == "SALE"
+    window_start = as_of - timedelta(days=kpis.DEMAND_WINDOW_DAYS - 1)
+    sold = sales.where(sale & F.col("sale_month").between(month_of(window_start), month_of(as_of))
+                       & (F.to_date("sale_ts") <= F.lit(as_of)))
+    earlier = sales.where(sale & (F.col("sale_month") < month_of(window_start))).limit(1).count() > 0
+    first_day = window_start if earlier else (sold.agg(F.min(F.to_date("sale_ts"))).first()[0] or as_of)
     days = min(kpis.DEMAND_WINDOW_DAYS, (as_of - first_day).days + 1)
-    window_start = F.date_sub(F.lit(as_of), days - 1)
-    daily = sold.where(F.to_date("sale_ts") >= window_start) \
+    daily = sold.where(F.to_date("sale_ts") >= F.date_sub(F.lit(as_of), days - 1)) \
         .groupBy("store_key", "product_key", F.to_date("sale_ts").alias("day")).agg(F.sum("quantity").alias("units"))
     stats = daily.groupBy("store_key", "product_key").agg(F.sum("units").alias("s1"),
                                                           F.sum(F.col("units") * F.col("units")).alias("s2"))
@@ -73,10 +77,10 @@ def _lead_times(orders: DataFrame) -> DataFrame:
 
 
 def inventory_position(snapshot: DataFrame, sales: DataFrame, orders: DataFrame, products: DataFrame,
-                       suppliers: DataFrame) -> DataFrame:
-    """Latest stock per store × product with days of supply, reorder point and a recommended order."""
-    as_of = _as_of(snapshot)
-    latest = snapshot.where(F.col("count_date") == F.lit(as_of))
+                       suppliers: DataFrame, as_of: date) -> DataFrame:
+    """Stock per store × product at the last count (`as_of`) with days of supply, reorder point and a recommended
+    order."""
+    latest = snapshot.where((F.col("count_month") == month_of(as_of)) & (F.col("count_date") == F.lit(as_of)))
     on_order = orders.where(F.col("first_received_date").isNull()).groupBy("store_key", "product_key") \
         .agg(F.sum("quantity_ordered").alias("on_order"))
     supplier_of = products.select("product_key", "supplier_key")
@@ -102,10 +106,11 @@ def inventory_position(snapshot: DataFrame, sales: DataFrame, orders: DataFrame,
         ((on_hand + open_orders) < reorder).alias("below_reorder_point"))
 
 
-def stock_performance(snapshot: DataFrame, sales: DataFrame, movements: DataFrame, products: DataFrame) -> DataFrame:
-    """Per store × product over the whole period: stock turnover, GMROI and sell-through."""
+def stock_performance(snapshot: DataFrame, sales: DataFrame, movements: DataFrame, products: DataFrame,
+                      first_day: date) -> DataFrame:
+    """Per store × product over the whole period, which starts at the first stock count (`first_day`): stock
+    turnover, GMROI and sell-through."""
     cost = products.select("product_key", "unit_cost")
-    first_day = snapshot.agg(F.min("count_date")).first()[0]
     stock = snapshot.join(F.broadcast(cost), "product_key", "left").groupBy("store_key", "product_key").agg(
         F.avg(F.col("on_hand_quantity") * F.col("unit_cost")).alias("average_inventory_cost"),
         F.avg("on_hand_quantity").alias("average_on_hand"),
@@ -128,7 +133,7 @@ def stock_performance(snapshot: DataFrame, sales: DataFrame, movements: DataFram
                           F.col("units_received")).alias("sell_through"))
 
 
-def supplier_performance(orders: DataFrame, as_of: object) -> DataFrame:
+def supplier_performance(orders: DataFrame, as_of: date) -> DataFrame:
     """Per supplier, over the order lines due by the as-of date: OTIF rate, fill rate and lead time."""
     due = orders.where(F.col("promised_date") <= F.lit(as_of))
     return due.groupBy("supplier_key").agg(
@@ -139,7 +144,7 @@ def supplier_performance(orders: DataFrame, as_of: object) -> DataFrame:
         F.avg("lead_time_days").alias("average_lead_time_days"))
 
 
-def customer_rfm(sales: DataFrame, as_of: object) -> DataFrame:
+def customer_rfm(sales: DataFrame, as_of: date) -> DataFrame:
     """Recency, frequency (documents) and monetary value per known customer, summed per document first (as in
     `sales_daily`), then segmented."""
     per_document = sales.where(is_member(F.col("customer_key"))).groupBy("customer_key", "document_id").agg(

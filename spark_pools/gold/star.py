@@ -10,6 +10,7 @@ so a later run can resolve their -1 keys, and Power BI's "assume referential int
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -107,6 +108,11 @@ def dim_date(spark: SparkSession, first: object, last: object) -> DataFrame:
 def date_key(value: Column) -> Column:
     """yyyymmdd as an int: readable, sortable, and the SQL pool's partition column."""
     return F.date_format(value, "yyyyMMdd").cast("int")
+
+
+def month_of(day: date) -> str:
+    """A day's monthly partition value in the daily facts: what silver's `date_format(…, 'yyyy-MM')` gives it."""
+    return f"{day:%Y-%m}"
 
 
 def key_of(code: Column, dim: Dimension) -> Column:

@@ -8,30 +8,15 @@ filters). The rules are data (`rules.py`); `lint` runs them all over the parsed 
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import dataclass
-from pathlib import Path
-
 from sqlglot import exp
 
+from retail.findings import Finding
+from retail.findings import format_findings as _format
 from sql_pools.lint.model import Project
-from sql_pools.lint.rules import RULES, Rule, Severity
+from sql_pools.lint.rules import RULES, Rule
 from sql_pools.project import Batch, Script
 
 __all__ = ["RULES", "Finding", "Rule", "format_findings", "lint"]
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One rule's finding on one object: where (script, 1-based line), which rule and how severe, and a message
-    naming the object and what to change. Findings sort by place."""
-
-    path: Path
-    line: int
-    rule: str
-    severity: Severity
-    object: str
-    message: str
 
 
 def lint(scripts: list[Script], projected_rows: dict[str, int]) -> list[Finding]:
@@ -50,12 +35,7 @@ def lint(scripts: list[Script], projected_rows: dict[str, int]) -> list[Finding]
 
 def format_findings(findings: list[Finding]) -> str:
     """One line per finding, `path:line: SYNxxx severity object: message`, with the rule's explanation under it."""
-    explanations = {rule.id: rule.explanation for rule in RULES}
-    return "\n".join(
-        f"{_shown(f.path)}:{f.line}: {f.rule} {f.severity} {f.object}: {f.message}\n"
-        + textwrap.fill(explanations[f.rule], width=116, initial_indent="    ", subsequent_indent="    ",
-                        break_on_hyphens=False)
-        for f in findings)
+    return _format(findings, {rule.id: rule.explanation for rule in RULES})
 
 
 def _line(batch: Batch, node: exp.Expression) -> int:
@@ -71,8 +51,3 @@ def _line(batch: Batch, node: exp.Expression) -> int:
     text = str(node.root().args.get("expression") or "") if isinstance(node.root(), exp.Command) else ""
     at = batch.text.find(text) if text else -1
     return batch.line + batch.text.count("\n", 0, at) if at >= 0 else batch.line
-
-
-def _shown(path: Path) -> str:
-    """The path relative to the working directory when under it (clickable in a terminal and shorter)."""
-    return str(path.relative_to(Path.cwd())) if path.is_relative_to(Path.cwd()) else str(path)

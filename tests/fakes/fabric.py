@@ -70,9 +70,7 @@ import base64
 import binascii
 import datetime as dt
 import json
-import os
 import re
-import tempfile
 import threading
 import time
 import uuid
@@ -80,9 +78,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
-from tests.fakes.https import FakeHttpsServer, Request, Response
+from tests.fakes.https import FakeService, Fault, Request, Response, header, methods_of
 from tests.fakes.synapse import FakeCredential, token_for
 
 SCOPE = "https://api.fabric.microsoft.com/.default"
@@ -133,19 +131,6 @@ class Change(NamedTuple):
 
 
 @dataclass
-class _Fault:
-    status: int
-    count: int
-    retry_after: float | None
-    methods: tuple[str, ...] | None
-    path_prefix: str | None
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.count > 0 and (self.methods is None or method in self.methods)
-                and (self.path_prefix is None or path.startswith(self.path_prefix)))
-
-
-@dataclass
 class _Operation:
     polls_left: int
     error: dict[str, str] | None  # ends Failed with this, or Succeeded
@@ -175,11 +160,7 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
                     {"x-ms-public-api-error-code": code, "requestId": request_id, **(headers or {})})
 
 
-def _header(request: Request, name: str) -> str | None:
-    return next((v for k, v in request.headers.items() if k.lower() == name.lower()), None)
-
-
-class FakeFabric:
+class FakeFabric(FakeService):
     """The Fabric items API for semantic models and reports on https://127.0.0.1:<port>. See the module docstring.
 
     Attributes tests may set at any time: `poll_count` (`Running` answers before an operation ends), `page_size`,
@@ -201,32 +182,9 @@ class FakeFabric:
         self.changes: list[Change] = []
         self._reserved: set[tuple[str, str, str]] = set()
         self._operations: dict[str, _Operation] = {}
-        self._faults: list[_Fault] = []
+        self._faults: list[Fault] = []
         self._lock = threading.RLock()
-        self._tmp = None if folder is not None else tempfile.TemporaryDirectory(prefix="fake-fabric-")
-        self._https = FakeHttpsServer(self._handle, Path(folder or self._tmp.name), host="localhost")
-        self.endpoint = f"https://127.0.0.1:{urlsplit(self._https.url).port}"
-        self._previous_bundle: str | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------------------------------
-    def __enter__(self) -> FakeFabric:
-        self._https.__enter__()
-        self._previous_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
-        os.environ["REQUESTS_CA_BUNDLE"] = str(self._https.certificate)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._previous_bundle is None:
-            os.environ.pop("REQUESTS_CA_BUNDLE", None)
-        else:
-            os.environ["REQUESTS_CA_BUNDLE"] = self._previous_bundle
-        self._https.__exit__()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-
-    @property
-    def certificate(self) -> Path:
-        return self._https.certificate
+        self._start_server(self._handle, folder, "fake-fabric-")
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.credential.get_token(SCOPE).token}"}
@@ -236,8 +194,7 @@ class FakeFabric:
                methods: Iterable[str] | None = ("POST",), path_prefix: str | None = None) -> None:
         """Answer the next `count` matching requests with `status` (and `Retry-After` unless None), unprocessed."""
         with self._lock:
-            wanted = None if methods is None else tuple(m.upper() for m in methods)
-            self._faults.append(_Fault(status, count, retry_after, wanted, path_prefix))
+            self._faults.append(Fault(status, count, retry_after, methods_of(methods), path_prefix))
 
     def reserve_name(self, workspace: str, item_type: str, display_name: str) -> None:
         """A name the service holds back (recently deleted item): creates fail `ItemDisplayNameNotAvailableYet`."""
@@ -264,11 +221,6 @@ class FakeFabric:
         assert len(found) == 1, f"{len(found)} {item_type} items named {display_name!r}"
         return found[0]
 
-    def calls(self, method: str | None = None, path_prefix: str = "") -> list[tuple[str, str]]:
-        with self._lock:
-            return [(r.method, r.path) for r in self.requests
-                    if method in (None, r.method) and r.path.startswith(path_prefix)]
-
     # -- the service -----------------------------------------------------------------------------------------------
     def _handle(self, request: Request) -> Response:
         arrived = time.monotonic()
@@ -292,7 +244,7 @@ class FakeFabric:
         return response
 
     def _serve(self, request: Request, path: str, body: Any) -> Response:
-        if _header(request, "Authorization") != f"Bearer {token_for(SCOPE)}":
+        if header(request, "Authorization") != f"Bearer {token_for(SCOPE)}":
             return _error(401, "Unauthorized", f"A bearer token for {SCOPE} is required.")
         parts = [p for p in path.split("/") if p]
         method = request.method

@@ -11,13 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import json
+import os
 import socket
 import ssl
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Protocol, Self
 from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
@@ -137,3 +140,76 @@ class FakeHttpsServer:
     def __exit__(self, *_: object) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def header(request: Request, name: str) -> str | None:
+    """A request header by name, case-insensitively (as HTTP names are)."""
+    lower = name.lower()
+    return next((value for key, value in request.headers.items() if key.lower() == lower), None)
+
+
+def methods_of(methods: Iterable[str] | None) -> tuple[str, ...] | None:
+    return None if methods is None else tuple(m.upper() for m in methods)
+
+
+@dataclass
+class Fault:
+    """An injected failure for the next `count` matching requests: an error `status` (with `Retry-After` unless
+    None), or with status None a dropped connection (`after`: the request is applied first, a lost response)."""
+
+    status: int | None
+    count: int
+    retry_after: float | None
+    methods: tuple[str, ...] | None
+    path_prefix: str | None
+    after: bool = False
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.count > 0 and (self.methods is None or method in self.methods)
+                and (self.path_prefix is None or path.startswith(self.path_prefix)))
+
+
+class _Logged(Protocol):
+    method: str
+    path: str
+
+
+class FakeService:
+    """What every fake Azure service shares: its HTTPS server (its certificate in a temporary folder unless given
+    one), `REQUESTS_CA_BUNDLE` pointed at that certificate while the fake runs (so the SDK's `requests` transport
+    trusts it), and the log of the requests it answered (`requests`, under `_lock`)."""
+
+    requests: list[_Logged]
+    _lock: threading.RLock
+
+    def _start_server(self, handler: Handler, folder: Path | None, prefix: str,
+                      server: type[FakeHttpsServer] = FakeHttpsServer) -> None:
+        self._tmp = None if folder is not None else tempfile.TemporaryDirectory(prefix=prefix)
+        self._https = server(handler, Path(folder or self._tmp.name), host="localhost")
+        self.endpoint = f"https://127.0.0.1:{urlsplit(self._https.url).port}"
+        self._previous_bundle: str | None = None
+
+    def __enter__(self) -> Self:
+        self._https.__enter__()
+        self._previous_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
+        os.environ["REQUESTS_CA_BUNDLE"] = str(self._https.certificate)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._previous_bundle is None:
+            os.environ.pop("REQUESTS_CA_BUNDLE", None)
+        else:
+            os.environ["REQUESTS_CA_BUNDLE"] = self._previous_bundle
+        self._https.__exit__()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    @property
+    def certificate(self) -> Path:
+        return self._https.certificate
+
+    def calls(self, method: str | None = None, path_prefix: str = "") -> list[tuple[str, str]]:
+        """(method, path) of the logged requests, optionally filtered."""
+        with self._lock:
+            return [(r.method, r.path) for r in self.requests
+                    if method in (None, r.method) and r.path.startswith(path_prefix)]

@@ -74,10 +74,8 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 import re
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -85,11 +83,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote
 
 from azure.core.credentials import AccessToken
 
-from tests.fakes.https import FakeHttpsServer, Request, Response
+from tests.fakes.https import FakeHttpsServer, FakeService, Fault, Request, Response, header, methods_of
 
 SCOPE = "https://dev.azuresynapse.net/.default"
 API_VERSION = "2020-12-01"
@@ -174,20 +172,6 @@ class Change(NamedTuple):
 
 
 @dataclass
-class _Fault:
-    status: int | None  # None: drop the connection
-    count: int
-    retry_after: float | None
-    methods: tuple[str, ...] | None
-    path_prefix: str | None
-    after: bool = False  # drops only: apply the request, then drop (a lost response)
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.count > 0 and (self.methods is None or method in self.methods)
-                and (self.path_prefix is None or path.startswith(self.path_prefix)))
-
-
-@dataclass
 class _Operation:
     polls_left: int
     final: Response
@@ -220,11 +204,6 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
     return Response(status, {"error": body}, headers or {})
 
 
-def _header(request: Request, name: str) -> str | None:
-    lower = name.lower()
-    return next((value for key, value in request.headers.items() if key.lower() == lower), None)
-
-
 def _masked(value: Any) -> Any:
     """A copy with every SecureString value replaced by asterisks, as the service answers GET and list."""
     if isinstance(value, dict):
@@ -249,7 +228,7 @@ def references(properties: Any) -> Iterator[tuple[str, str]]:
             yield from references(value)
 
 
-class FakeSynapse:
+class FakeSynapse(FakeService):
     """The Synapse data plane for one workspace, on https://127.0.0.1:<port>. See the module docstring.
 
     Attributes tests may set at any time: `latency_s` (sleep per request, outside the lock, so parallel requests
@@ -274,32 +253,9 @@ class FakeSynapse:
         self.changes: list[Change] = []
         self._subscribed: set[str] = set()
         self._operations: dict[str, _Operation] = {}
-        self._faults: list[_Fault] = []
+        self._faults: list[Fault] = []
         self._lock = threading.RLock()
-        self._tmp = None if folder is not None else tempfile.TemporaryDirectory(prefix="fake-synapse-")
-        self._https = _Server(self._handle, Path(folder or self._tmp.name), host="localhost")
-        self.endpoint = f"https://127.0.0.1:{urlsplit(self._https.url).port}"
-        self._previous_bundle: str | None = None
-
-    # -- lifecycle -------------------------------------------------------------------------------------------------
-    def __enter__(self) -> FakeSynapse:
-        self._https.__enter__()
-        self._previous_bundle = os.environ.get("REQUESTS_CA_BUNDLE")
-        os.environ["REQUESTS_CA_BUNDLE"] = str(self._https.certificate)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        if self._previous_bundle is None:
-            os.environ.pop("REQUESTS_CA_BUNDLE", None)
-        else:
-            os.environ["REQUESTS_CA_BUNDLE"] = self._previous_bundle
-        self._https.__exit__()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-
-    @property
-    def certificate(self) -> Path:
-        return self._https.certificate
+        self._start_server(self._handle, folder, "fake-synapse-", _Server)
 
     def client(self, **kwargs: Any) -> Any:
         """A real `ArtifactsClient` on this fake; keyword arguments go to it (e.g. `polling_interval=0.1`)."""
@@ -316,26 +272,20 @@ class FakeSynapse:
                methods: Iterable[str] | None = ("PUT",), path_prefix: str | None = None) -> None:
         """Answer the next `count` matching requests with `status` (and `Retry-After` unless None), unprocessed."""
         with self._lock:
-            self._faults.append(_Fault(status, count, retry_after, _methods(methods), path_prefix))
+            self._faults.append(Fault(status, count, retry_after, methods_of(methods), path_prefix))
 
     def drop_connections(self, count: int = 1, methods: Iterable[str] | None = ("PUT",),
                          path_prefix: str | None = None, after: bool = False) -> None:
         """Close the connection of the next `count` matching requests without a response. With `after=True` the
         request is applied first, as when a response is lost on the way back."""
         with self._lock:
-            self._faults.append(_Fault(None, count, None, _methods(methods), path_prefix, after))
+            self._faults.append(Fault(None, count, None, methods_of(methods), path_prefix, after))
 
     def writes(self) -> int:
         """State-changing requests applied: PUTs (each one stores a new etag), DELETEs of existing artifacts,
         and trigger start/stop that changed `runtimeState`."""
         with self._lock:
             return len(self.changes)
-
-    def calls(self, method: str | None = None, path_prefix: str = "") -> list[tuple[str, str]]:
-        """(method, path) of the logged requests, optionally filtered."""
-        with self._lock:
-            return [(r.method, r.path) for r in self.requests
-                    if (method is None or r.method == method) and r.path.startswith(path_prefix)]
 
     def seed(self, collection: str, name: str, properties: dict[str, Any], runtime_state: str = "Stopped") -> None:
         """Put an artifact in place without a request (not counted by `writes()`)."""
@@ -388,7 +338,7 @@ class FakeSynapse:
             return _error(400, "InvalidApiVersionParameter",
                           f"The api-version '{versions[0]}' is invalid. The supported versions are "
                           f"'{', '.join(self.api_versions)}'.")
-        if _header(request, "Authorization") != f"Bearer {token_for(SCOPE)}":
+        if header(request, "Authorization") != f"Bearer {token_for(SCOPE)}":
             return _error(401, "Unauthorized", f"A bearer token for {SCOPE} is required.")
         parts = [p for p in path.split("/") if p]
         method = request.method
@@ -437,7 +387,7 @@ class FakeSynapse:
         stored = self.state[collection.path].get(name)
         if stored is None:
             return self._not_found(collection, name)
-        if _header(request, "If-None-Match") in ("*", stored["etag"]):
+        if header(request, "If-None-Match") in ("*", stored["etag"]):
             return Response(304)
         return Response(200, self._resource(collection, name), {"ETag": stored["etag"]})
 
@@ -472,7 +422,7 @@ class FakeSynapse:
             return _error(400, "BadRequest", f"The {collection.label} '{name}' misses required properties: "
                                              f"{', '.join(missing)}.", target=self._id(collection, name))
         stored = self.state[collection.path].get(name)
-        if_match = _header(request, "If-Match")
+        if_match = header(request, "If-Match")
         if if_match and if_match != "*" and (stored is None or stored["etag"] != if_match):
             return _error(412, "PreconditionFailed", f"The etag '{if_match}' does not match the {collection.label}.")
         state = "Stopped"
@@ -561,10 +511,6 @@ class FakeSynapse:
             operation.polls_left -= 1
             return Response(202, {"status": "InProgress"}, self._lro_headers(operation_id))
         return Response(operation.final.status, copy.deepcopy(operation.final.body), dict(operation.final.headers))
-
-
-def _methods(methods: Iterable[str] | None) -> tuple[str, ...] | None:
-    return None if methods is None else tuple(m.upper() for m in methods)
 
 
 def _seconds(value: float) -> str:

@@ -68,12 +68,16 @@ def test_supplier_on_time_in_full_and_fill_rate(spark: SparkSession) -> None:
 
 def test_inventory_position(spark: SparkSession) -> None:
     as_of = date(2026, 1, 4)
-    snapshot = spark.createDataFrame([(20260104, 1, 7, as_of, 10)],
+    snapshot = spark.createDataFrame([(20260103, 1, 7, date(2026, 1, 3), 12, "2026-01"),
+                                      (20260104, 1, 7, as_of, 10, "2026-01")],
                                      "date_key int, store_key long, product_key long, count_date date, "
-                                     "on_hand_quantity int")
+                                     "on_hand_quantity int, count_month string")
     sales = spark.createDataFrame(
-        [(1, 7, datetime(2026, 1, day, 12), "SALE", units) for day, units in ((1, 2), (2, 4), (3, 2), (4, 4))],
-        "store_key long, product_key long, sale_ts timestamp, transaction_type string, quantity int")
+        [(1, 7, datetime(2026, 1, day, 12), "SALE", units, "2026-01")
+         for day, units in ((1, 2), (2, 4), (3, 2), (4, 4))]
+        + [(1, 7, datetime(2026, 1, 5, 9), "SALE", 50, "2026-01")],  # after the last count: not demand yet
+        "store_key long, product_key long, sale_ts timestamp, transaction_type string, quantity int, "
+        "sale_month string")
     orders = spark.createDataFrame(
         [(1, 7, 3, date(2025, 12, 1), 4, 12), (1, 7, 3, date(2025, 12, 1), 6, 12),
          (1, 7, 3, None, None, 12)],
@@ -81,7 +85,7 @@ def test_inventory_position(spark: SparkSession) -> None:
         "quantity_ordered int")
     products = spark.createDataFrame([(7, 3)], "product_key long, supplier_key long")
     suppliers = spark.createDataFrame([(3, 9)], "supplier_key long, promised_lead_time_days int")
-    row = marts.inventory_position(snapshot, sales, orders, products, suppliers).first()
+    [row] = marts.inventory_position(snapshot, sales, orders, products, suppliers, as_of).collect()
     # demand 2,4,2,4 over 4 days of history: mean 3, sample sd sqrt(4/3); lead times 4 and 6: mean 5, sd sqrt(2)
     ss = 1.65 * math.sqrt(5 * 4 / 3 + 9 * 2)
     assert row.avg_daily_demand == pytest.approx(3.0)
@@ -95,6 +99,31 @@ def test_inventory_position(spark: SparkSession) -> None:
     assert row.below_reorder_point  # 10 + 12 < 23.2
 
 
+@pytest.mark.parametrize("december", [True, False])
+def test_demand_window_reads_its_months_and_knows_older_history(spark: SparkSession, december: bool) -> None:
+    as_of = date(2026, 2, 10)  # the 28-day window starts on 14 January
+    snapshot = spark.createDataFrame([(20260210, store, 7, as_of, 5, "2026-02") for store in (1, 2)],
+                                     "date_key int, store_key long, product_key long, count_date date, "
+                                     "on_hand_quantity int, count_month string")
+    sales = spark.createDataFrame(
+        [(1, datetime(2025, 12, 20, 10), 9)] * december
+        + [(1, datetime(2026, 1, 13, 10), 9), (1, datetime(2026, 1, 14, 10), 7),
+         (1, datetime(2026, 2, 10, 10), 7), (1, datetime(2026, 2, 11, 10), 9),
+         (2, datetime(2026, 1, 2, 10), 9), (2, datetime(2026, 2, 10, 10), 14)],
+        "store_key long, sale_ts timestamp, quantity int") \
+        .select("store_key", F.lit(7).cast("long").alias("product_key"), "sale_ts", F.lit("SALE").alias(
+            "transaction_type"), "quantity", F.date_format("sale_ts", "yyyy-MM").alias("sale_month"))
+    orders = spark.createDataFrame([], "store_key long, product_key long, supplier_key long, "
+                                       "first_received_date date, lead_time_days int, quantity_ordered int")
+    products = spark.createDataFrame([(7, 3)], "product_key long, supplier_key long")
+    suppliers = spark.createDataFrame([(3, 9)], "supplier_key long, promised_lead_time_days int")
+    demand = {r.store_key: r.avg_daily_demand for r in marts.inventory_position(
+        snapshot, sales, orders, products, suppliers, as_of).collect()}
+    # History starts in December, a month before the window's, or on 2 January, in its first month but before its
+    # first day: either way both stores' demand is over the full 28 days, of the sales on the window's days only.
+    assert demand == {1: pytest.approx(14 / 28), 2: pytest.approx(14 / 28)}
+
+
 def test_stock_performance(spark: SparkSession) -> None:
     snapshot = spark.createDataFrame([(1, 7, date(2026, 1, 1), 10), (1, 7, date(2026, 1, 2), 6)],
                                      "store_key long, product_key long, count_date date, on_hand_quantity int")
@@ -105,7 +134,7 @@ def test_stock_performance(spark: SparkSession) -> None:
                                       "store_key long, product_key long, date_key int, movement_type string, "
                                       "quantity int")
     products = spark.createDataFrame([(7, 2.0)], "product_key long, unit_cost double")
-    row = marts.stock_performance(snapshot, sales, movements, products).first()
+    row = marts.stock_performance(snapshot, sales, movements, products, date(2026, 1, 1)).first()
     assert row.average_inventory_cost == pytest.approx(16.0)  # (10 + 6) / 2 units at 2.00
     assert row.stock_turnover == pytest.approx(1.0)  # 16 / 16
     assert row.gmroi == pytest.approx(1.5)  # (40 - 16) / 16

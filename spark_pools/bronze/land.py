@@ -92,8 +92,9 @@ def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[s
         header_lines = _lines(spark, paths, depth).where(_is_header(source)).select("_source_file", "value").collect()
         headers, widths, drifted = _headers(spark, source, header_lines)
         # Files with columns the contract does not know are read apart: only their lines take the rescue path.
-        groups = {False: [p for p in paths if _relative(p, depth) not in drifted],
-                  True: [p for p in paths if _relative(p, depth) in drifted]}
+        groups: dict[bool, list[str]] = {False: [], True: []}
+        for path in paths:
+            groups[_relative(path, depth) in drifted].append(path)
         parsed = reduce(DataFrame.unionByName, [
             _parse_csv(source, _lines(spark, files, depth), headers, widths, rescue)
             for rescue, files in groups.items() if files])

@@ -25,7 +25,7 @@ from spark_pools.gold import marts, star
 from spark_pools.maintenance import zorder_columns
 from spark_pools.ops import Metrics, measured
 from spark_pools.parallel import run_all
-from spark_pools.silver.build import PROCESSED, PROCESSED_SCHEMA, silver_path
+from spark_pools.silver.build import MOVES, PROCESSED, PROCESSED_SCHEMA, silver_path
 from spark_pools.silver.entities import INVENTORY_COUNTS, INVENTORY_MOVEMENTS, SALES_LINES, Entity
 
 GOLD_LOADS = "gold_loads"
@@ -34,7 +34,8 @@ GOLD_LOADS = "gold_loads"
 @dataclass(frozen=True)
 class FactChange:
     """What a run did to an incremental fact: its version before the run and, after a MERGE, the days of the rows
-    it wrote (date_key → the fact's partition value); no days when the run rewrote it whole."""
+    it wrote (date_key → the fact's partition value); no days when the run rewrote it whole, or when it moved records
+    to another month (the days they left changed too)."""
     before: int
     days: dict[int, str] | None
 
@@ -82,10 +83,12 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
     dims = _dimensions(spark, settings, full, results)
     history = _silver(spark, settings, "products")
     processed = _pending(spark, settings, full)
+    moved_from = _moved_from(settings, processed)
 
     def incremental(fact: IncrementalFact) -> tuple[Metrics, FactChange]:
         with measured("gold", fact.name) as m:
-            change = _incremental_fact(spark, settings, fact, dims, history, processed[fact.entity.name], full, m)
+            change = _incremental_fact(spark, settings, fact, dims, history, processed[fact.entity.name],
+                                       moved_from.get(fact.entity.name, set()), full, m)
         return m, change
 
     dim_inputs = tuple(f"gold/{name}" for name in dims)
@@ -261,6 +264,15 @@ def _pending(spark: SparkSession, settings: Settings, full: bool) -> dict[str, l
     return pending
 
 
+def _moved_from(settings: Settings, pending: dict[str, list[str]]) -> dict[str, set[str]]:
+    """Per silver entity, the months records left (their date changed month) in the loads gold takes in now."""
+    moved: dict[str, set[str]] = {}
+    for r in small_commits.read_rows(lake.table_path(settings, "_ops", MOVES), ("entity", "_load_id", "month")):
+        if r["_load_id"] in pending.get(r["entity"], ()):
+            moved.setdefault(r["entity"], set()).add(r["month"])
+    return moved
+
+
 def _mark(spark: SparkSession, settings: Settings, processed: dict[str, list[str]], full: bool) -> None:
     rows = [{"entity": entity, "_load_id": load} for entity, loads in processed.items() for load in loads]
     small_commits.write_rows(spark, lake.table_path(settings, "_ops", GOLD_LOADS), PROCESSED_SCHEMA, rows,
@@ -268,7 +280,8 @@ def _mark(spark: SparkSession, settings: Settings, processed: dict[str, list[str
 
 
 def _incremental_fact(spark: SparkSession, settings: Settings, fact: IncrementalFact, dims: dict[str, DataFrame],
-                      history: DataFrame, loads: list[str], full: bool, metrics: Metrics) -> FactChange:
+                      history: DataFrame, loads: list[str], moved_from: set[str], full: bool,
+                      metrics: Metrics) -> FactChange:
     from delta.tables import DeltaTable
 
     path = gold_path(settings, fact.name)
@@ -297,13 +310,13 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
             return FactChange(before, {})
         rows = fact.derive(source, dims, history)
         days = dict(rows.select("date_key", fact.partition).distinct().collect())
-        months = sorted(set(days.values()))
+        months = sorted(set(days.values()) | moved_from)  # the months moved records leave, to MERGE them there
         condition = " AND ".join(f"t.{k} = s.{k}" for k in fact.key)
         condition += f" AND t.{fact.partition} IN ({', '.join(repr(m) for m in months)})"
         DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition) \
             .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
         metrics.rows_written = lake.committed_rows(spark, path, before)
-        return FactChange(before, days)
+        return FactChange(before, None if moved_from else days)  # the days a record left changed too: rebuild
     finally:
         source.unpersist()
         unresolved.unpersist()

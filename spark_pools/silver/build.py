@@ -29,6 +29,8 @@ from spark_pools.silver.rules import RuleFailedError, evaluate
 
 PROCESSED = "silver_loads"
 PROCESSED_SCHEMA = "entity string, _load_id string"
+MOVES = "silver_moves"  # the months records left when a load moved them to another month: gold MERGEs them too
+MOVES_SCHEMA = "entity string, _load_id string, month string"
 FATAL = "[retail:fail-rule]"  # marks the error a broken `fail` rule raises inside a Spark job
 SCD2_COLUMNS = ("valid_from", "valid_to", "is_current")
 QUARANTINE_SCHEMA = ("business_key string, failed_rules array<string>, _original string, _source_file string, "
@@ -108,31 +110,38 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
     bad = rows.where(failed).select(
         key.alias("business_key"), F.col("_dq_failed").alias("failed_rules"), "_original", "_source_file",
         "_delivery_date", "_load_id", "_ingest_ts")
-    checked, deduplicated = Observation(f"silver {entity.name} read"), Observation(f"silver {entity.name} kept")
-    observed = rows.observe(
-        checked, F.count(F.lit(1)).alias("read"), F.sum(failed.cast("int")).alias("quarantined"),
+    counts = [
+        F.count(F.lit(1)).alias("read"), F.sum(failed.cast("int")).alias("quarantined"),
         F.max(F.when(F.size("_dq_fatal") > 0, F.raise_error(F.concat(
             F.lit(f"{FATAL} {entity.name}: a row breaks fail rules ["), F.array_join("_dq_fatal", ", "),
             F.lit("]; nothing written"))))).alias("fatal"),
         *[F.sum(F.array_contains("_dq_failed", r.name).cast("int")).alias(f"q:{r.name}")
           for r in entity.checks if r.action == "quarantine"],
         *[F.sum(F.array_contains("_dq_warnings", r.name).cast("int")).alias(f"w:{r.name}")
-          for r in entity.checks if r.action == "warn"])
-    good = observed.where(~failed).select(*_data_columns(rows))
+          for r in entity.checks if r.action == "warn"]]
+    checked, deduplicated = Observation(f"silver {entity.name} read"), Observation(f"silver {entity.name} kept")
+    good = rows.observe(checked, *counts).where(~failed).select(*_data_columns(rows))
     if entity.partition:
         good = good.withColumn(entity.partition, F.expr(entity.partition_expr))
     kept = _latest(good, entity).observe(deduplicated, F.count(F.lit(1)).alias("kept"))
     with _fail_rules_stop():
         if full:
             _overwrite(kept, target, entity)
+            stats, kept_rows = checked.get, deduplicated.get["kept"]
         else:
             kept = kept.persist()  # a MERGE reads its source more than once (the months it touches, then the rows)
             try:
-                kept.count()  # fills the cache and the observed counts; a broken `fail` rule stops here
-                _merge(spark, kept, target, entity)
+                kept_rows = kept.count()  # fills the cache and the observed counts; a broken `fail` rule stops here
+                if kept_rows:
+                    _merge_loads(spark, settings, kept, entity, loads)
+                    stats = checked.get
+                else:
+                    # Nothing to merge. With adaptive execution Spark replaces a cached result it finds empty by an
+                    # empty scan and never reports the metrics observed inside it (`get` would wait forever), so
+                    # the counts take a query of their own: every row read was quarantined, or the load had none.
+                    stats = rows.agg(*counts).first().asDict()
             finally:
                 kept.unpersist()
-    stats, kept_rows = checked.get, deduplicated.get["kept"]
     if stats["quarantined"] or full:  # a full rebuild resets the quarantine, even to empty
         lake.write(bad if stats["quarantined"] else bad.limit(0), quarantine, "overwrite" if full else "append",
                    overwriteSchema="true")
@@ -163,6 +172,9 @@ def mark_processed(spark: SparkSession, settings: Settings, loads: dict[str, lis
     """Record which bronze loads each entity took in, in one commit after all entities succeeded."""
     done = [{"entity": e, "_load_id": load} for e, ids in loads.items() for load in ids]
     small_commits.write_rows(spark, lake.table_path(settings, "_ops", PROCESSED), PROCESSED_SCHEMA, done,
+                             "overwrite" if full else "append")
+    # Created here, by one thread, so the entities' builds only ever append to it; emptied by a full rebuild.
+    small_commits.write_rows(spark, lake.table_path(settings, "_ops", MOVES), MOVES_SCHEMA, [],
                              "overwrite" if full else "append")
 
 
@@ -202,7 +214,20 @@ def _overwrite(kept: DataFrame, target: str, entity: Entity) -> None:
                overwriteSchema="true")
 
 
-def _merge(spark: SparkSession, kept: DataFrame, target: str, entity: Entity) -> None:
+def _merge_loads(spark: SparkSession, settings: Settings, kept: DataFrame, entity: Entity, loads: list[str]) -> None:
+    """MERGE the loads' kept rows into the entity, over the months they fall in and those they move records out of;
+    the latter are recorded first (`MOVES`), for gold: a re-run after a failure would find the records moved."""
+    target = silver_path(settings, entity.name)
+    months = [r[0] for r in kept.select(entity.partition).distinct().collect()] if entity.partition else []
+    moved_from = _moved_from(spark, kept, target, entity, months)
+    if moved_from:  # the table exists: moving needs an earlier run, whose `mark_processed` created it
+        small_commits.write_rows(spark, lake.table_path(settings, "_ops", MOVES), MOVES_SCHEMA, [
+            {"entity": entity.name, "_load_id": load, "month": month} for load in loads for month in moved_from])
+    _merge(spark, kept, target, entity, months + moved_from)
+
+
+def _merge(spark: SparkSession, kept: DataFrame, target: str, entity: Entity, months: list[str]) -> None:
+    """MERGE the kept rows into the entity; a partitioned entity's condition names `months`, the only ones touched."""
     from delta.tables import DeltaTable
 
     if not lake.exists(spark, target):
@@ -221,9 +246,20 @@ def _merge(spark: SparkSession, kept: DataFrame, target: str, entity: Entity) ->
         return
     condition = " AND ".join(f"t.{k} = s.{k}" for k in entity.key)
     if entity.partition:
-        months = [r[0] for r in kept.select(entity.partition).distinct().collect()]
         listed = ", ".join(f"'{m}'" for m in months) or "NULL"
         condition += f" AND t.{entity.partition} IN ({listed})"  # prunes MERGE to the months this load touches
     (table.alias("t").merge(kept.alias("s"), condition)
      .whenMatchedUpdateAll(condition=f"s.{entity.latest_by} >= t.{entity.latest_by}")
      .whenNotMatchedInsertAll().execute())
+
+
+def _moved_from(spark: SparkSession, kept: DataFrame, target: str, entity: Entity, months: list[str]) -> list[str]:
+    """The months outside `months` (those of the incoming rows) holding one of their keys: records sent again with
+    their date moved to another month. A MERGE naming only `months` would insert them a second time; naming these
+    too moves them (Delta writes an updated row to its new partition). Few or none, but finding them reads the key
+    of every other month; the incoming keys (one day's) are broadcast."""
+    if not entity.records_can_move or not lake.exists(spark, target):
+        return []
+    elsewhere = lake.read(spark, target).where(~F.col(entity.partition).isin(months)) \
+        .join(F.broadcast(kept.select(*entity.key)), list(entity.key), "left_semi")
+    return [r[0] for r in elsewhere.select(entity.partition).distinct().collect()]

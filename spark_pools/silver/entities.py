@@ -32,10 +32,20 @@ class Entity:
     # A monthly partition where the volume justifies it: the daily facts grow by millions of rows a month in a
     # real chain, MERGE prunes to the months a load touches, and a month holds enough rows for large files.
     partition: str | None = None
-    partition_expr: str | None = None
+    month_of: str | None = None  # the date or timestamp column whose month is the partition value
     codes: dict[str, str] = field(default_factory=dict)  # column -> master entity whose key it must match
     codes_owner: str = ""  # who fixes a code the master data does not know
     pii: tuple[str, ...] = ()
+
+    @property
+    def partition_expr(self) -> str | None:
+        return f"date_format({self.month_of}, 'yyyy-MM')" if self.month_of else None
+
+    @property
+    def records_can_move(self) -> bool:
+        """Whether a record sent again can fall in another partition than before (its date was corrected): only when
+        the month comes from a column outside the key."""
+        return self.month_of is not None and self.month_of not in self.key
 
     @property
     def checks(self) -> tuple[Rule, ...]:
@@ -95,7 +105,7 @@ SALES_LINES = Entity(
              "into the KPIs unconverted"),
     ),
     partition="sale_month",
-    partition_expr="date_format(sale_ts, 'yyyy-MM')",
+    month_of="sale_ts",
     codes={"store_code": "stores", "sku": "products"},
     codes_owner=OWNER_STORES,
 )
@@ -116,7 +126,7 @@ INVENTORY_COUNTS = Entity(
              "stock on hand is between 0 and 1,000,000 units"),
     ),
     partition="count_month",
-    partition_expr="date_format(count_date, 'yyyy-MM')",
+    month_of="count_date",
     codes={"store_code": "stores", "sku": "products"},
     codes_owner=OWNER_STORES,
 )
@@ -138,7 +148,7 @@ INVENTORY_MOVEMENTS = Entity(
              OWNER_STORES),
     ),
     partition="movement_month",
-    partition_expr="date_format(movement_ts, 'yyyy-MM')",
+    month_of="movement_ts",
     codes={"store_code": "stores", "sku": "products"},
     codes_owner=OWNER_STORES,
 )

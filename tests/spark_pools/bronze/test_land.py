@@ -11,7 +11,7 @@ from pyspark.sql import SparkSession
 from pipelines.catalog import SOURCES
 from retail.settings import load_settings
 from spark_pools import lake
-from spark_pools.bronze.land import MAX_EXTRA_COLUMNS, SchemaDriftError, land_sources
+from spark_pools.bronze.land import MAX_EXTRA_COLUMNS, REGISTRY, SchemaDriftError, land_sources
 
 pytestmark = pytest.mark.spark
 COUNTS = SOURCES["inventory_counts"]
@@ -78,3 +78,15 @@ def test_a_file_wider_than_bronze_can_rescue_fails_the_load(spark: SparkSession,
     _deliver(tmp_path / "landing", "counts_20260302.csv", f"{header}\n".encode())
     with pytest.raises(SchemaDriftError, match="bronze rescues at most"):
         _land(spark, tmp_path)
+
+
+@pytest.mark.parametrize("content", [b"store_code,count_date,sku,on_hand_quantity\n", b""],
+                         ids=["header-only", "zero-bytes"])
+def test_a_delivery_without_records_lands_nothing_and_is_registered(spark: SparkSession, tmp_path: Path,
+                                                                    content: bytes) -> None:
+    """A store closed for the day still sends its file: a load with no rows, which silver must take in too."""
+    _deliver(tmp_path / "landing", "counts_20260302.csv", content)
+    (metrics,), settings = _land(spark, tmp_path)
+    assert (metrics.rows_read, metrics.rows_written, metrics.rows_rejected) == (0, 0, 0)
+    registry = lake.read(spark, lake.table_path(settings, "_ops", REGISTRY)).collect()
+    assert [(r.file, r._load_id) for r in registry] == [(f"inventory/{DAY}/counts_20260302.csv", "load-1")]

@@ -1,4 +1,5 @@
-"""The daily sales mart refreshed day by day: equal to a full recompute, and only the changed days rewritten."""
+"""Gold's incremental steps: the daily sales mart refreshed day by day (equal to a full recompute, only the changed
+days rewritten), and a fact MERGE moving a record whose date changed month."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from retail.settings import Settings, load_settings
 from spark_pools import lake
 from spark_pools.gold import marts
-from spark_pools.gold.build import FactChange, _sales_daily, gold_path
+from spark_pools.gold.build import MOVEMENTS, FactChange, _incremental_fact, _sales_daily, gold_path
+from spark_pools.ops import Metrics
+from spark_pools.silver.build import silver_path
 
 pytestmark = pytest.mark.spark
 
@@ -79,3 +83,33 @@ def test_a_mart_not_built_from_the_version_the_run_started_from_is_rebuilt_whole
     after = _table(spark, settings, "fact_sales", [_line(4, 1, "D4", "2.00")], SALES, "append")
     assert _refresh(spark, settings, FactChange(after - 1, {20260104: "2026-01"})) == 6
     assert "predicate" not in lake.last_commit(spark, gold_path(settings, "mart_sales_daily"))[1]["operationParameters"]
+
+
+def test_a_fact_merge_moves_a_record_silver_moved_to_another_month(spark: SparkSession, tmp_path: Path) -> None:
+    """Silver names the month a record left (`_ops/silver_moves`); the MERGE covers it, and the daily marts are
+    rebuilt whole since the day the record left changed too."""
+    settings = load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
+    silver = silver_path(settings, MOVEMENTS.entity.name)
+    schema = ("movement_id string, store_code string, sku string, movement_ts timestamp, movement_type string, "
+              "quantity int, reference string, movement_month string, _load_id string")
+
+    def movement(identifier: str, ts: str, load: str) -> DataFrame:
+        return spark.createDataFrame([(identifier, "S1", "P1", None, "RECEIPT", 5, None, ts[:7], load)], schema) \
+            .withColumn("movement_ts", F.to_timestamp(F.lit(ts)))
+
+    def merge(loads: list[str], moved_from: set[str], full: bool) -> FactChange:
+        return _incremental_fact(spark, settings, MOVEMENTS, dims, None, loads, moved_from, full,
+                                 Metrics("gold", MOVEMENTS.name))
+
+    dims = {"dim_store": spark.createDataFrame([(7, "S1")], "store_key bigint, store_code string"),
+            "dim_product": spark.createDataFrame([(8, "P1")], "product_key bigint, sku string")}
+    lake.write(movement("M1", "2026-01-31 22:00:00", "L1").unionByName(movement("M2", "2026-01-31 23:00:00", "L1")),
+               silver, "overwrite", MOVEMENTS.partition)
+    merge(["L1"], set(), True)
+    lake.write(movement("M1", "2026-02-01 09:00:00", "L2"), silver, "overwrite", MOVEMENTS.partition,
+               replaceWhere="movement_id = 'M1'")  # silver moved M1: its date was corrected
+    change = merge(["L2"], {"2026-01"}, False)
+    fact = lake.read(spark, gold_path(settings, MOVEMENTS.name))
+    assert sorted(fact.select("movement_id", "date_key", "movement_month").collect()) == [
+        ("M1", 20260201, "2026-02"), ("M2", 20260131, "2026-01")]
+    assert change.days is None

@@ -86,8 +86,7 @@ def run_silver(env: str | Settings, load_date: date | str | None = None, full: b
         if progress:
             progress(f"silver {entity.name}")
         with measured("silver", entity.name) as m:
-            if loads[entity.name]:
-                build(spark, settings, entity, loads[entity.name], full, m)
+            build(spark, settings, entity, loads[entity.name], full, m)
         return m
 
     metrics = []

@@ -31,10 +31,17 @@ REGISTRY = "bronze_files"
 REJECT_SCHEMA = ("source string, _source_file string, raw_text string, raw_base64 string, reason string, "
                  "_delivery_date date, _ingest_ts timestamp, _load_id string")
 REGISTRY_SCHEMA = "source string, file string, size long, modified long, _load_id string, landed_ts timestamp"
+LINEAGE_SCHEMA = ("_rescued_data string, _source_system string, _source_file string, _delivery_date date, "
+                  "_ingest_ts timestamp, _load_id string")
 
 
 class SchemaDriftError(RuntimeError):
     """A file carries more unknown columns than bronze can rescue; it is not landed at all."""
+
+
+def bronze_schema(source: Source) -> str:
+    """A source's bronze table: every contract column as the text received, then the lineage (what `_land` writes)."""
+    return ", ".join(f"{name} string" for name in source.column_names) + ", " + LINEAGE_SCHEMA
 
 
 def pattern(source: Source, delivery: date | None) -> str:

@@ -17,10 +17,11 @@ from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import DataFrame, Observation, SparkSession, Window
 from pyspark.sql import functions as F
 
+from pipelines.catalog import SOURCES
 from retail.secrets import resolve
 from retail.settings import Settings
 from spark_pools import lake, small_commits
-from spark_pools.bronze.land import REGISTRY
+from spark_pools.bronze.land import REGISTRY, bronze_schema
 from spark_pools.maintenance import zorder_columns
 from spark_pools.ops import Metrics
 from spark_pools.silver.entities import BY_NAME, ENTITIES, Entity
@@ -63,10 +64,9 @@ def staged(spark: SparkSession, settings: Settings, entity: Entity, loads: list[
     """The entity's typed rows from the given bronze loads, with every rule evaluated."""
     parts = []
     for source, sql in entity.conform.items():
-        path = lake.table_path(settings, "bronze", source)
-        if not lake.exists(spark, path):
-            continue
-        parts.append(spark.sql(sql, bronze=lake.read(spark, path).where(F.col("_load_id").isin(loads))))
+        # A source that has delivered nothing yet has no bronze table: it reads as empty, with its contract's columns.
+        bronze = lake.read_or_empty(spark, lake.table_path(settings, "bronze", source), bronze_schema(SOURCES[source]))
+        parts.append(spark.sql(sql, bronze=bronze.where(F.col("_load_id").isin(loads))))
     frame = reduce(lambda a, b: a.unionByName(b), parts)
     for column, master in entity.codes.items():
         frame = _flag_known(spark, settings, frame, column, master)
@@ -97,6 +97,8 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
     """Conform, check and merge the given bronze loads into one entity, accounting for every row."""
     target, quarantine = silver_path(settings, entity.name), quarantine_path(settings, entity.name)
     if not loads:
+        if not lake.exists(spark, target):  # nothing delivered yet: the entity is created empty, so gold can read it
+            _overwrite(_kept(staged(spark, settings, entity, []), entity), target, entity)
         return
     # Bronze is read twice: once to write the kept rows, once to write the quarantined ones (whose `_original`
     # only they compute). The counts are metrics Spark observes while the kept rows are written, not a pass of
@@ -120,10 +122,7 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
         *[F.sum(F.array_contains("_dq_warnings", r.name).cast("int")).alias(f"w:{r.name}")
           for r in entity.checks if r.action == "warn"]]
     checked, deduplicated = Observation(f"silver {entity.name} read"), Observation(f"silver {entity.name} kept")
-    good = rows.observe(checked, *counts).where(~failed).select(*_data_columns(rows))
-    if entity.partition:
-        good = good.withColumn(entity.partition, F.expr(entity.partition_expr))
-    kept = _latest(good, entity).observe(deduplicated, F.count(F.lit(1)).alias("kept"))
+    kept = _kept(rows.observe(checked, *counts), entity).observe(deduplicated, F.count(F.lit(1)).alias("kept"))
     with _fail_rules_stop():
         if full:
             _overwrite(kept, target, entity)
@@ -176,6 +175,14 @@ def mark_processed(spark: SparkSession, settings: Settings, loads: dict[str, lis
     # Created here, by one thread, so the entities' builds only ever append to it; emptied by a full rebuild.
     small_commits.write_rows(spark, lake.table_path(settings, "_ops", MOVES), MOVES_SCHEMA, [],
                              "overwrite" if full else "append")
+
+
+def _kept(rows: DataFrame, entity: Entity) -> DataFrame:
+    """The rows silver keeps: those failing no rule, with their data columns and partition, the latest per key."""
+    good = rows.where(~(F.size("_dq_failed") > 0)).select(*_data_columns(rows))
+    if entity.partition:
+        good = good.withColumn(entity.partition, F.expr(entity.partition_expr))
+    return _latest(good, entity)
 
 
 def _version_key(entity: Entity) -> list[str]:

@@ -11,7 +11,7 @@ from pyspark.sql import SparkSession
 from pipelines.catalog import SOURCES
 from retail.settings import load_settings
 from spark_pools import lake
-from spark_pools.bronze.land import MAX_EXTRA_COLUMNS, REGISTRY, SchemaDriftError, land_sources
+from spark_pools.bronze.land import MAX_EXTRA_COLUMNS, REGISTRY, SchemaDriftError, bronze_schema, land_sources
 
 pytestmark = pytest.mark.spark
 COUNTS = SOURCES["inventory_counts"]
@@ -40,6 +40,8 @@ def test_lines_land_by_header_name_and_bad_lines_are_rejected_with_their_reason(
              b"\n")
     (metrics,), settings = _land(spark, tmp_path)
     assert (metrics.rows_read, metrics.rows_written, metrics.rows_rejected) == (4, 2, 2)
+    landed = lake.read(spark, lake.table_path(settings, "bronze", "inventory_counts"))
+    assert landed.schema.simpleString() == spark.createDataFrame([], bronze_schema(COUNTS)).schema.simpleString()
     rows = {r.sku: r for r in lake.read(spark, lake.table_path(settings, "bronze", "inventory_counts")).collect()}
     assert set(rows) == {"SKU1", "SKU,4"}
     assert (rows["SKU1"].store_code, rows["SKU1"].on_hand_quantity) == ("S001", "5")

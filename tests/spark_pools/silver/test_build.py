@@ -13,7 +13,7 @@ from spark_pools import lake
 from spark_pools.ops import Metrics
 from spark_pools.session import get_spark
 from spark_pools.silver.build import MOVES, build, quarantine_path, silver_path
-from spark_pools.silver.entities import SALES_LINES
+from spark_pools.silver.entities import FEEDBACK, SALES_LINES
 from spark_pools.silver.rules import RuleFailedError
 
 pytestmark = pytest.mark.spark
@@ -104,3 +104,14 @@ def test_a_line_sent_again_with_its_sale_moved_to_another_month_moves(settings: 
     assert (metrics.rows_read, metrics.rows_written) == (1, 1)
     moves = lake.read(spark, lake.table_path(settings, "_ops", MOVES)).collect()
     assert [(m.entity, m._load_id, m.month) for m in moves] == [("sales_lines", "L2", "2026-01")]  # for gold
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("full", [True, False], ids=["full", "incremental"])
+def test_an_entity_whose_sources_never_delivered_is_created_empty(settings: Settings, full: bool) -> None:
+    """Gold reads every entity: one whose source has not delivered yet (no bronze table) exists, empty and typed."""
+    spark = get_spark(settings)
+    build(spark, settings, FEEDBACK, [], full, Metrics("silver", "feedback"))
+    feedback = lake.read(spark, silver_path(settings, "feedback"))
+    assert feedback.count() == 0
+    assert dict(feedback.dtypes)["rating"] == "int"

@@ -14,7 +14,7 @@ from functools import reduce
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors.exceptions.captured import CapturedException
-from pyspark.sql import DataFrame, Observation, SparkSession, Window
+from pyspark.sql import Column, DataFrame, Observation, SparkSession, Window
 from pyspark.sql import functions as F
 
 from pipelines.catalog import SOURCES
@@ -108,7 +108,7 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
     rows = staged(spark, settings, entity, loads)
     before = {path: lake.version(spark, path) for path in (target, quarantine)}
     key = F.concat_ws("|", *[F.col(k).cast("string") for k in entity.key])
-    failed = F.size("_dq_failed") > 0
+    failed = _failed()
     bad = rows.where(failed).select(
         key.alias("business_key"), F.col("_dq_failed").alias("failed_rules"), "_original", "_source_file",
         "_delivery_date", "_load_id", "_ingest_ts")
@@ -177,9 +177,14 @@ def mark_processed(spark: SparkSession, settings: Settings, loads: dict[str, lis
                              "overwrite" if full else "append")
 
 
+def _failed() -> Column:
+    """A row broke a quarantine rule: it goes to the quarantine table, not to the entity."""
+    return F.size("_dq_failed") > 0
+
+
 def _kept(rows: DataFrame, entity: Entity) -> DataFrame:
     """The rows silver keeps: those failing no rule, with their data columns and partition, the latest per key."""
-    good = rows.where(~(F.size("_dq_failed") > 0)).select(*_data_columns(rows))
+    good = rows.where(~_failed()).select(*_data_columns(rows))
     if entity.partition:
         good = good.withColumn(entity.partition, F.expr(entity.partition_expr))
     return _latest(good, entity)

@@ -33,6 +33,7 @@ REJECT_SCHEMA = ("source string, _source_file string, raw_text string, raw_base6
 REGISTRY_SCHEMA = "source string, file string, size long, modified long, _load_id string, landed_ts timestamp"
 LINEAGE_SCHEMA = ("_rescued_data string, _source_system string, _source_file string, _delivery_date date, "
                   "_ingest_ts timestamp, _load_id string")
+DELIVERY_STAMP = re.compile(r"(\d{8})\.\w+$")  # a delivery file's name ends in its date: ..._20260503.csv
 
 
 class SchemaDriftError(RuntimeError):
@@ -95,9 +96,10 @@ def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[s
     read is counted from the lines, what was written from the Delta commit's own metrics and what was rejected
     from the rejects: three independent counts."""
     target = lake.table_path(settings, "bronze", source.name)
+    landed = [_relative(path, depth) for path in paths]
     if source.landed_format == "csv":
         header_lines = _lines(spark, paths, depth).where(_is_header(source)).select("_source_file", "value").collect()
-        headers, widths, drifted = _headers(spark, source, header_lines)
+        headers, widths, drifted = _headers(spark, source, landed, header_lines)
         # Files with columns the contract does not know are read apart: only their lines take the rescue path.
         groups: dict[bool, list[str]] = {False: [], True: []}
         for path in paths:
@@ -106,12 +108,10 @@ def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[s
             _parse_csv(source, _lines(spark, files, depth), headers, widths, rescue)
             for rescue, files in groups.items() if files])
     else:
-        parsed = _parse_json(source, _lines(spark, paths, depth))
-    parsed = parsed.withColumns({
-        "_delivery_date": F.to_date(F.regexp_extract("_source_file", r"(\d{8})\.\w+$", 1), "yyyyMMdd"),
-        "_ingest_ts": F.current_timestamp(),
-        "_load_id": F.lit(load_id),
-    })
+        delivered = spark.createDataFrame([(file, delivery_date(file)) for file in landed],
+                                          "_source_file string, _delivery_date date")
+        parsed = _parse_json(source, _lines(spark, paths, depth)).join(F.broadcast(delivered), "_source_file", "left")
+    parsed = parsed.withColumns({"_ingest_ts": F.current_timestamp(), "_load_id": F.lit(load_id)})
     reject = F.struct(
         F.lit(source.name).alias("source"), "_source_file",
         F.decode(F.col("value").cast("binary"), "UTF-8").alias("raw_text"),
@@ -142,13 +142,24 @@ def _typed_reject(row: dict) -> dict:
 
 def _lines(spark: SparkSession, paths: list[str], depth: int) -> DataFrame:
     """The files' lines, each with the file it came from (relative to the landing root)."""
-    file = F.array_join(F.slice(F.split(F.col("_metadata.file_path"), "/"), -depth, depth), "/")
+    file = F.substring_index(F.col("_metadata.file_path"), "/", -depth)
     return spark.read.text(paths).select("value", file.alias("_source_file"))
 
 
+def delivery_date(path: str) -> date | None:
+    """The yyyymmdd a delivery file's name ends in; None for a file without one (stores.csv) or with an impossible
+    date. Worked out once per file in the driver and joined to its lines: per line, the regex and date parse cost
+    more than the CSV parse itself (5.4 M POS lines: 44 s against 20 s)."""
+    match = DELIVERY_STAMP.search(path)
+    try:
+        return datetime.strptime(match.group(1), "%Y%m%d").date() if match else None
+    except ValueError:
+        return None
+
+
 def _delivered_by(path: str, delivery: date) -> bool:
-    """A file's delivery date is the yyyymmdd in its name; files without one (stores.csv) always qualify."""
-    match = re.search(r"(\d{8})\.\w+$", path)
+    """Files without a delivery date in their name (stores.csv) always qualify."""
+    match = DELIVERY_STAMP.search(path)
     return match is None or match.group(1) <= delivery.strftime("%Y%m%d")
 
 
@@ -168,11 +179,12 @@ def _is_header(source: Source) -> Column:
     return F.when(F.instr(value, first) > 0, F.array_contains(F.split(value, ","), first)).otherwise(False)
 
 
-def _headers(spark: SparkSession, source: Source, header_lines: list[Row]) -> tuple[DataFrame, list[int], set[str]]:
-    """One row per file: its header's column names, where each contract column sits in it (1-based, 0 where the
-    file lacks it) and where the columns the contract does not know sit; worked out once per file, not per line.
-    With it, the header widths found and the files with unknown columns. Fails loudly on a file wider than bronze
-    can rescue."""
+def _headers(spark: SparkSession, source: Source, files: list[str],
+             header_lines: list[Row]) -> tuple[DataFrame, list[int], set[str]]:
+    """One row per file: its delivery date, its header's column names, where each contract column sits in it
+    (1-based, 0 where the file lacks it) and where the columns the contract does not know sit (NULL for a file
+    without a header line); worked out once per file, not per line. With it, the header widths found and the files
+    with unknown columns. Fails loudly on a file wider than bronze can rescue."""
     contract = list(source.column_names)
     by_file = {line["_source_file"]: line["value"].split(",") for line in header_lines}
     extra_at = {file: [i + 1 for i, name in enumerate(names) if name not in contract]
@@ -183,9 +195,9 @@ def _headers(spark: SparkSession, source: Source, header_lines: list[Row]) -> tu
         raise SchemaDriftError(f"{source.name}: a file has {widest} columns; the contract knows "
                                f"{len(contract)} and bronze rescues at most {MAX_EXTRA_COLUMNS} more")
     frame = spark.createDataFrame(
-        [(file, names, [names.index(c) + 1 if c in names else 0 for c in contract],
-          extra_at[file]) for file, names in by_file.items()],
-        "_source_file string, _header array<string>, _at array<int>, _extra_at array<int>")
+        [(file, delivery_date(file), names, names and [names.index(c) + 1 if c in names else 0 for c in contract],
+          extra_at.get(file)) for file in files for names in [by_file.get(file)]],
+        "_source_file string, _delivery_date date, _header array<string>, _at array<int>, _extra_at array<int>")
     return frame, widths, {file for file, extra in extra_at.items() if extra}
 
 
@@ -219,7 +231,7 @@ def _parse_csv(source: Source, lines: DataFrame, headers: DataFrame, widths: lis
     rescued = (F.to_json(F.map_from_arrays(F.transform("_extra_at", lambda i: F.get("_header", i - 1)),
                                            F.transform("_extra_at", lambda i: F.get("_values", i - 1))))
                if rescue else F.lit(None).cast("string"))
-    return data.select("value", "_source_file", "_reason", *columns, rescued.alias("_rescued_data"))
+    return data.select("value", "_source_file", "_delivery_date", "_reason", *columns, rescued.alias("_rescued_data"))
 
 
 def _parse_json(source: Source, lines: DataFrame) -> DataFrame:

@@ -11,7 +11,14 @@ from pyspark.sql import SparkSession
 from pipelines.catalog import SOURCES
 from retail.settings import load_settings
 from spark_pools import lake
-from spark_pools.bronze.land import MAX_EXTRA_COLUMNS, REGISTRY, SchemaDriftError, bronze_schema, land_sources
+from spark_pools.bronze.land import (
+    MAX_EXTRA_COLUMNS,
+    REGISTRY,
+    SchemaDriftError,
+    bronze_schema,
+    delivery_date,
+    land_sources,
+)
 
 pytestmark = pytest.mark.spark
 COUNTS = SOURCES["inventory_counts"]
@@ -46,6 +53,7 @@ def test_lines_land_by_header_name_and_bad_lines_are_rejected_with_their_reason(
     assert set(rows) == {"SKU1", "SKU,4"}
     assert (rows["SKU1"].store_code, rows["SKU1"].on_hand_quantity) == ("S001", "5")
     assert rows["SKU1"]._rescued_data == '{"bin":"A1"}' and rows["SKU1"]._load_id == "load-1"
+    assert (rows["SKU1"]._source_file, rows["SKU1"]._delivery_date) == ("inventory/2026-03-02/counts_20260302.csv", DAY)
     rejects = lake.read(spark, lake.table_path(settings, "bronze", "_rejects")).collect()
     assert sorted(r.reason for r in rejects) == ["invalid UTF-8", "malformed CSV line: 3 fields, the header has 5"]
     assert all(r.source == "inventory_counts" and r._source_file.endswith("counts_20260302.csv") for r in rejects)
@@ -92,3 +100,26 @@ def test_a_delivery_without_records_lands_nothing_and_is_registered(spark: Spark
     assert (metrics.rows_read, metrics.rows_written, metrics.rows_rejected) == (0, 0, 0)
     registry = lake.read(spark, lake.table_path(settings, "_ops", REGISTRY)).collect()
     assert [(r.file, r._load_id) for r in registry] == [(f"inventory/{DAY}/counts_20260302.csv", "load-1")]
+
+
+@pytest.mark.parametrize(("path", "expected"), [
+    ("pos/2026-03-02/pos_S001_20260302.csv", date(2026, 3, 2)),
+    ("reference/stores.csv", None),  # reference data without a delivery date
+    ("inventory/2026-02-30/counts_20260230.csv", None),  # no such day
+])
+def test_a_files_delivery_date_is_the_day_its_name_ends_in(path: str, expected: date | None) -> None:
+    assert delivery_date(path) == expected
+
+
+def test_json_lines_carry_their_files_lineage(spark: SparkSession, tmp_path: Path) -> None:
+    folder = tmp_path / "landing" / "feedback" / DAY.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "feedback_20260302.jsonl").write_text('{"feedback_id": "F1", "rating": 4, "mood": "ok"}\n{broken\n')
+    settings = load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
+    (metrics,) = land_sources(spark, settings, [SOURCES["feedback"]], DAY, "load-1")
+    assert (metrics.rows_read, metrics.rows_written, metrics.rows_rejected) == (2, 1, 1)
+    (row,) = lake.read(spark, lake.table_path(settings, "bronze", "feedback")).collect()
+    assert (row.feedback_id, row.rating, row._rescued_data) == ("F1", "4", '{"mood":"ok"}')
+    assert (row._source_file, row._delivery_date) == ("feedback/2026-03-02/feedback_20260302.jsonl", DAY)
+    (reject,) = lake.read(spark, lake.table_path(settings, "bronze", "_rejects")).collect()
+    assert (reject.reason, reject._delivery_date, reject._source_file) == ("malformed JSON", DAY, row._source_file)

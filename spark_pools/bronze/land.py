@@ -34,6 +34,7 @@ REGISTRY_SCHEMA = "source string, file string, size long, modified long, _load_i
 LINEAGE_SCHEMA = ("_rescued_data string, _source_system string, _source_file string, _delivery_date date, "
                   "_ingest_ts timestamp, _load_id string")
 DELIVERY_STAMP = re.compile(r"(\d{8})\.\w+$")  # a delivery file's name ends in its date: ..._20260503.csv
+FILE_SCHEMA = "_source_file string, _delivery_date date"  # what bronze knows of a file before reading its lines
 
 
 class SchemaDriftError(RuntimeError):
@@ -102,14 +103,13 @@ def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[s
         headers, widths, drifted = _headers(spark, source, landed, header_lines)
         # Files with columns the contract does not know are read apart: only their lines take the rescue path.
         groups: dict[bool, list[str]] = {False: [], True: []}
-        for path in paths:
-            groups[_relative(path, depth) in drifted].append(path)
+        for path, file in zip(paths, landed, strict=True):
+            groups[file in drifted].append(path)
         parsed = reduce(DataFrame.unionByName, [
             _parse_csv(source, _lines(spark, files, depth), headers, widths, rescue)
             for rescue, files in groups.items() if files])
     else:
-        delivered = spark.createDataFrame([(file, delivery_date(file)) for file in landed],
-                                          "_source_file string, _delivery_date date")
+        delivered = spark.createDataFrame([(file, delivery_date(file)) for file in landed], FILE_SCHEMA)
         parsed = _parse_json(source, _lines(spark, paths, depth)).join(F.broadcast(delivered), "_source_file", "left")
     parsed = parsed.withColumns({"_ingest_ts": F.current_timestamp(), "_load_id": F.lit(load_id)})
     reject = F.struct(
@@ -197,7 +197,7 @@ def _headers(spark: SparkSession, source: Source, files: list[str],
     frame = spark.createDataFrame(
         [(file, delivery_date(file), names, names and [names.index(c) + 1 if c in names else 0 for c in contract],
           extra_at.get(file)) for file in files for names in [by_file.get(file)]],
-        "_source_file string, _delivery_date date, _header array<string>, _at array<int>, _extra_at array<int>")
+        f"{FILE_SCHEMA}, _header array<string>, _at array<int>, _extra_at array<int>")
     return frame, widths, {file for file, extra in extra_at.items() if extra}
 
 

@@ -16,7 +16,7 @@ from datetime import date
 
 from py4j.protocol import Py4JJavaError
 from pyspark.errors.exceptions.captured import CapturedException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retail.settings import Settings
@@ -109,14 +109,14 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
              "fact_feedback")
     gold = {name: lake.read(spark, gold_path(settings, name)) for name in facts}
     every_input = (*dim_inputs, *(f"gold/{name}" for name in facts))  # coarse: any changed fact rebuilds them
-    first_count, as_of = _count_days(spark, settings)
+    first_day, as_of = _period(spark, settings)
     kpi_marts = {
         "mart_inventory_position": marts.inventory_position(
             gold["fact_inventory_snapshot"], gold["fact_sales"], gold["fact_purchase_order_line"],
             dims["dim_product"], dims["dim_supplier"], as_of),
         "mart_stock_performance": marts.stock_performance(
             gold["fact_inventory_snapshot"], gold["fact_sales"], gold["fact_inventory_movement"], dims["dim_product"],
-            first_count),
+            first_day),
         "mart_supplier_performance": marts.supplier_performance(gold["fact_purchase_order_line"], as_of),
         "mart_customer_rfm": marts.customer_rfm(gold["fact_sales"], as_of),
         "mart_feedback": marts.feedback_summary(gold["fact_feedback"]),
@@ -129,15 +129,27 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
     return results
 
 
-def _count_days(spark: SparkSession, settings: Settings) -> tuple[date, date]:
-    """The first and last stock-count days, the span the inventory marts cover: its monthly partitions are listed
-    from the Delta log, and only the first and the last are read."""
-    path = gold_path(settings, SNAPSHOT.name)
-    months = sorted(m for m in small_commits.partition_values(path, SNAPSHOT.partition) if m is not None)
+def _period(spark: SparkSession, settings: Settings) -> tuple[date, date]:
+    """The first and last day the KPI marts cover (the last is their as-of day): the stock counts' first and last
+    days. Before any stock is counted, the sales' (the inventory position is then empty, and stock performance has
+    sales but no stock figures)."""
+    covered = _days_covered(spark, settings, SNAPSHOT, F.col("count_date")) \
+        or _days_covered(spark, settings, SALES, F.to_date("sale_ts"))
+    if covered is None:
+        raise ValueError("gold holds no stock count and no sale yet: the KPI marts have no as-of day")
+    return covered
+
+
+def _days_covered(spark: SparkSession, settings: Settings, fact: IncrementalFact,
+                  day: Column) -> tuple[date, date] | None:
+    """The first and last day of a monthly-partitioned fact (None when it is empty): its monthly partitions are
+    listed from the Delta log, and only the first and the last are read."""
+    path = gold_path(settings, fact.name)
+    months = sorted(m for m in small_commits.partition_values(path, fact.partition) if m is not None)
     if not months:
-        raise ValueError(f"{path} holds no stock count: the inventory marts have no as-of day")
-    edges = lake.read(spark, path).where(F.col(SNAPSHOT.partition).isin(months[0], months[-1]))
-    first, last = edges.agg(F.min("count_date"), F.max("count_date")).first()
+        return None
+    edges = lake.read(spark, path).where(F.col(fact.partition).isin(months[0], months[-1]))
+    first, last = edges.agg(F.min(day), F.max(day)).first()
     return first, last
 
 

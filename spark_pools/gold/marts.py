@@ -108,8 +108,8 @@ def inventory_position(snapshot: DataFrame, sales: DataFrame, orders: DataFrame,
 
 def stock_performance(snapshot: DataFrame, sales: DataFrame, movements: DataFrame, products: DataFrame,
                       first_day: date) -> DataFrame:
-    """Per store × product over the whole period, which starts at the first stock count (`first_day`): stock
-    turnover, GMROI and sell-through."""
+    """Per store × product over the whole period, which starts at the first stock count (`first_day`; before any
+    count, at the first sale, and the stock figures are empty): stock turnover, GMROI and sell-through."""
     cost = products.select("product_key", "unit_cost")
     stock = snapshot.join(F.broadcast(cost), "product_key", "left").groupBy("store_key", "product_key").agg(
         F.avg(F.col("on_hand_quantity") * F.col("unit_cost")).alias("average_inventory_cost"),

@@ -72,7 +72,8 @@ def copy_bronze(lake_root: Path, out: Path) -> float:
 
 
 def floor(lake_root: Path, out: Path) -> dict[str, float]:
-    """The copy in a Spark session of its own: first in a fresh JVM, then again in the JVM that copy warmed up."""
+    """The copy (into `out`/copy) in a Spark session of its own: first in a fresh JVM, then again in the JVM that
+    copy warmed up."""
     command = [sys.executable, __file__, "--floor-of", str(lake_root), "--out", str(out)]
     done = subprocess.run(command, check=True, stdout=subprocess.PIPE, text=True)  # its log goes to ours
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -92,8 +93,8 @@ def main() -> None:
     parser.add_argument("--floor-of", type=Path, help=argparse.SUPPRESS)  # the copy's own session (see `floor`)
     args = parser.parse_args()
     if args.floor_of:
-        cold = copy_bronze(args.floor_of, args.out)
-        print(json.dumps({"cold": round(cold, 1), "warm": round(copy_bronze(args.floor_of, args.out), 1)}))
+        cold = copy_bronze(args.floor_of, args.out / "copy")
+        print(json.dumps({"cold": round(cold, 1), "warm": round(copy_bronze(args.floor_of, args.out / "copy"), 1)}))
         return
     landing, lake_root = args.out / "landing", args.out / "lake"
     manifest = landing / "manifest.json"
@@ -128,7 +129,7 @@ def main() -> None:
         incremental, incremental_layers = layered(end, full=False)
         results["incremental_seconds"] = round(time.perf_counter() - started, 1)
     spark.stop()
-    copy = floor(lake_root, args.out / "copy")
+    copy = floor(lake_root, args.out)
     results["copy_seconds"], results["warm_copy_seconds"] = copy["cold"], copy["warm"]
     print(f"copy: {copy['cold']} s in a fresh JVM, {copy['warm']} s warm", flush=True)
     for layer, seconds in layer_seconds.items():

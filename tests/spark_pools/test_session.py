@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from pyspark.sql import SparkSession
 
 from retail.settings import load_settings
-from spark_pools.session import KAFKA_SOURCE_CLASS, NoPoolSessionError, auto_driver_memory, get_spark, local_conf
+from spark_pools.session import (
+    KAFKA_SOURCE_CLASS,
+    STARTUP_CONF,
+    NoPoolSessionError,
+    auto_driver_memory,
+    get_spark,
+    local_conf,
+)
 
 pytestmark = pytest.mark.spark
 
@@ -45,6 +53,16 @@ def test_local_session_is_configured_for_this_machine(spark: SparkSession) -> No
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
     assert "DeltaSparkSessionExtension" in spark.conf.get("spark.sql.extensions")
     assert conf.get("spark.driver.memory") == auto_driver_memory()
+    assert all(conf.get(key) == value for key, value in STARTUP_CONF.items())
+
+
+def test_the_spark_pool_starts_with_the_same_confs(project_root: Path) -> None:
+    """Start-up confs cannot be set on a pool's running session: the pool's configuration file states them."""
+    pool = json.loads((project_root / "spark_pools" / "pools" / "sparkretail.json").read_text(encoding="utf-8"))
+    config = pool["properties"]["sparkConfigProperties"]
+    assert config["configurationType"] == "File"
+    lines = [line.split(None, 1) for line in config["content"].splitlines() if line.strip()]
+    assert {key: value.strip() for key, value in lines} == STARTUP_CONF
 
 
 def test_get_spark_returns_the_same_session(spark: SparkSession) -> None:

@@ -6,7 +6,8 @@ floor, a plain copy of the same bronze tables into Delta, runs in a session of i
 starts from a fresh JVM as the full load did (like for like), the second runs in the JVM the first warmed up (the
 floor at its lowest). Prints rows read and written and rows/s per layer (over its wall-clock time), peak memory
 of the batch (driver JVM + Python), the full-run / copy ratios (target ≤ 3×) and the incremental / full ratio
-(target ≤ 10 %); writes them to bench/results/medallion.json.
+(target ≤ 10 %), and for each run the driver JVM's CPU, JIT compiler and garbage collector time and the classes it
+loaded (where a run's time goes besides the work itself); writes them to bench/results/medallion.json.
 
     .venv/bin/python bench/medallion.py [--scale bench] [--reuse]
 """
@@ -54,6 +55,17 @@ class PeakMemory:
     def __exit__(self, *_: object) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def jvm_counters(spark: object) -> dict[str, float]:
+    """The Spark driver JVM's CPU time, JIT compiler time, garbage collector time and classes loaded, so far."""
+    jvm = spark.sparkContext._jvm
+    management = jvm.java.lang.management.ManagementFactory
+    cpu = psutil.Process(jvm.java.lang.ProcessHandle.current().pid()).cpu_times()
+    return {"cpu_seconds": cpu.user + cpu.system,
+            "jit_seconds": management.getCompilationMXBean().getTotalCompilationTime() / 1000,
+            "gc_seconds": sum(gc.getCollectionTime() for gc in management.getGarbageCollectorMXBeans()) / 1000,
+            "classes_loaded": management.getClassLoadingMXBean().getTotalLoadedClassCount()}
 
 
 def copy_bronze(lake_root: Path, out: Path) -> float:
@@ -108,14 +120,17 @@ def main() -> None:
     spark = get_spark(settings)
 
     def layered(load_date: date, full: bool) -> tuple[BatchRun, dict[str, float]]:
-        """The daily batch, layer by layer, with each layer's wall-clock time."""
+        """The daily batch, layer by layer, with each layer's wall-clock time; the JVM's counters go to results."""
         run = BatchRun(new_load_id(load_date, full), load_date, "full" if full else "incremental")
+        before = jvm_counters(spark)
         seconds = {}
         for layer, job in (("bronze", run_bronze), ("silver", run_silver), ("gold", run_gold)):
             started = time.perf_counter()
             job(settings, load_date, full, spark, run)
             seconds[layer] = time.perf_counter() - started
             print(f"{run.mode} {layer}: {seconds[layer]:.1f} s", flush=True)  # progress on long runs
+        after = jvm_counters(spark)
+        results.update({f"{run.mode}_jvm_{key}": round(after[key] - before[key], 1) for key in after})
         return run, seconds
 
     results: dict[str, object] = {"scale": args.scale}

@@ -6,8 +6,9 @@ floor, a plain copy of the same bronze tables into Delta, runs in a session of i
 starts from a fresh JVM as the full load did (like for like), the second runs in the JVM the first warmed up (the
 floor at its lowest). Prints rows read and written and rows/s per layer (over its wall-clock time), peak memory
 of the batch (driver JVM + Python), the full-run / copy ratios (target ≤ 3×) and the incremental / full ratio
-(target ≤ 10 %), and for each run the driver JVM's CPU, JIT compiler and garbage collector time and the classes it
-loaded (where a run's time goes besides the work itself); writes them to bench/results/medallion.json.
+(target ≤ 10 %), and for each run and the fresh JVM's copy the driver JVM's CPU, JIT compiler and garbage collector
+time and the classes it loaded (where the time goes besides the work itself); writes them to
+bench/results/medallion.json.
 
     .venv/bin/python bench/medallion.py [--scale bench] [--reuse]
 """
@@ -106,7 +107,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.floor_of:
         cold = copy_bronze(args.floor_of, args.out / "copy")
-        print(json.dumps({"cold": round(cold, 1), "warm": round(copy_bronze(args.floor_of, args.out / "copy"), 1)}))
+        counters = jvm_counters(get_spark(load_settings("local")))  # the fresh JVM's, after its copy
+        warm = copy_bronze(args.floor_of, args.out / "copy")
+        print(json.dumps({"cold": round(cold, 1), "warm": round(warm, 1)}
+                         | {f"copy_jvm_{key}": round(value, 1) for key, value in counters.items()}))
         return
     landing, lake_root = args.out / "landing", args.out / "lake"
     manifest = landing / "manifest.json"
@@ -145,8 +149,9 @@ def main() -> None:
         results["incremental_seconds"] = round(time.perf_counter() - started, 1)
     spark.stop()
     copy = floor(lake_root, args.out)
-    results["copy_seconds"], results["warm_copy_seconds"] = copy["cold"], copy["warm"]
-    print(f"copy: {copy['cold']} s in a fresh JVM, {copy['warm']} s warm", flush=True)
+    results["copy_seconds"], results["warm_copy_seconds"] = copy.pop("cold"), copy.pop("warm")
+    results |= copy  # the fresh JVM's counters over its copy
+    print(f"copy: {results['copy_seconds']} s in a fresh JVM, {results['warm_copy_seconds']} s warm", flush=True)
     for layer, seconds in layer_seconds.items():
         rows = sum(m.rows_read for m in full.metrics if m.job == layer)
         results[f"{layer}_rows"] = rows

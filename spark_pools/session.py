@@ -66,6 +66,8 @@ def local_conf(settings: Settings) -> dict[str, str]:
         "spark.sql.adaptive.enabled": "true",
         # Bronze reads a day's files by explicit path; listing hundreds of local files needs no Spark job.
         "spark.sql.sources.parallelPartitionDiscovery.threshold": "100000",
+        # VACUUM lists a table's files with this many tasks a job; the default (10,000) made it 30 s a small table.
+        "spark.sql.sources.parallelPartitionDiscovery.parallelism": str(spark.shuffle_partitions),
     }
     if os.environ.get("RETAIL_SPARK_JARS") == "packages":
         # Fallback for machines without Maven: Spark resolves the same coordinates through Ivy at start-up.

@@ -29,15 +29,22 @@ from spark_pools.silver.build import MOVES, PROCESSED, PROCESSED_SCHEMA, silver_
 from spark_pools.silver.entities import INVENTORY_COUNTS, INVENTORY_MOVEMENTS, SALES_LINES, Entity
 
 GOLD_LOADS = "gold_loads"
+STOCK_BY_MONTH = "agg_stock_by_month"  # the monthly sums mart_stock_performance adds up (`_stock_performance`)
 
 
 @dataclass(frozen=True)
 class FactChange:
     """What a run did to an incremental fact: its version before the run and, after a MERGE, the days of the rows
-    it wrote (date_key → the fact's partition value); no days when the run rewrote it whole, or when it moved records
-    to another month (the days they left changed too)."""
+    it wrote (date_key → the fact's partition value) and the months records left for another month (the days they
+    left changed too, and are not known); no days when the run rewrote it whole."""
     before: int
     days: dict[int, str] | None
+    moved_from: frozenset[str] = frozenset()
+
+    @property
+    def months(self) -> set[str] | None:
+        """The fact's monthly partitions the run changed; None when it rewrote the fact whole."""
+        return None if self.days is None else set(self.days.values()) | self.moved_from
 
 
 @dataclass(frozen=True)
@@ -114,17 +121,18 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
         "mart_inventory_position": marts.inventory_position(
             gold["fact_inventory_snapshot"], gold["fact_sales"], gold["fact_purchase_order_line"],
             dims["dim_product"], dims["dim_supplier"], as_of),
-        "mart_stock_performance": marts.stock_performance(
-            gold["fact_inventory_snapshot"], gold["fact_sales"], gold["fact_inventory_movement"], dims["dim_product"],
-            first_day),
         "mart_supplier_performance": marts.supplier_performance(gold["fact_purchase_order_line"], as_of),
         "mart_customer_rfm": marts.customer_rfm(gold["fact_sales"], as_of),
         "mart_feedback": marts.feedback_summary(gold["fact_feedback"]),
     }
-    results += run_all([
-        lambda: _sales_daily(spark, settings, dims["dim_product"], changes["fact_sales"][1], full),
-        *_rebuild_tasks(spark, settings, full, {name: (frame, every_input) for name, frame in kpi_marts.items()}),
+    outcomes = run_all([
+        lambda: [_sales_daily(spark, settings, dims["dim_product"], changes["fact_sales"][1], full)],
+        lambda: _stock_performance(spark, settings, gold, dims["dim_product"],
+                                   {name: change for name, (_, change) in changes.items()}, first_day, full),
+        *[lambda task=task: [task()] for task in _rebuild_tasks(
+            spark, settings, full, {name: (frame, every_input) for name, frame in kpi_marts.items()})],
     ], settings.spark.parallel_jobs)
+    results += [m for metrics in outcomes for m in metrics]
     _mark(spark, settings, processed, full)
     return results
 
@@ -221,11 +229,57 @@ def _sales_daily(spark: SparkSession, settings: Settings, products: DataFrame, s
     return m
 
 
+def _stock_performance(spark: SparkSession, settings: Settings, gold: dict[str, DataFrame], products: DataFrame,
+                       changes: dict[str, FactChange], first_day: date, full: bool) -> list[Metrics]:
+    """mart_stock_performance, summed from its monthly sums (`marts.stock_by_month`, kept in STOCK_BY_MONTH), of
+    which an incremental run recomputes only the months the facts' MERGEs changed: the mart then reads a row per
+    month and pair, not the whole history of three facts.
+
+    The sums are kept with the versions of the facts they were computed from and the period's first day; when a
+    fact's version is not the one this run started from (a full run, a run that failed in between, maintenance),
+    a fact was rewritten whole, or the first day moved, they are recomputed whole."""
+    versions = _versions(spark, settings, tuple(f"gold/{name}" for name in marts.STOCK_FACTS))
+    inputs = {**versions, "first_day": str(first_day)}
+    path = gold_path(settings, STOCK_BY_MONTH)
+    with measured("gold", STOCK_BY_MONTH) as m:
+        before, commit = lake.last_commit(spark, path)
+        built_from = json.loads(commit.get("userMetadata") or "{}")
+        if full or built_from != inputs:
+            months = None if full else _months_changed(built_from, first_day, changes)
+            facts = [gold[name] if months is None else gold[name].where(F.col(column).isin(sorted(months)))
+                     for name, column in marts.STOCK_FACTS.items()]
+            sums = marts.stock_by_month(*facts, first_day)
+            if months is None:
+                lake.write(sums, path, "overwrite", "month", overwriteSchema="true", userMetadata=json.dumps(inputs))
+            else:
+                lake.write(sums, path, "overwrite", userMetadata=json.dumps(inputs),
+                           replaceWhere=f"month IN ({', '.join(repr(month) for month in sorted(months))})")
+            m.rows_read = m.rows_written = lake.committed_rows(spark, path, before)
+    mart = _rebuild(settings, "mart_stock_performance", marts.stock_performance(lake.read(spark, path), products),
+                    json.dumps(_versions(spark, settings, (f"gold/{STOCK_BY_MONTH}", "gold/dim_product"))), full)
+    return [m, mart]
+
+
+def _months_changed(built_from: dict[str, object], first_day: date,
+                    changes: dict[str, FactChange]) -> set[str] | None:
+    """The months of the monthly stock sums to recompute, or None when only recomputing them all will do."""
+    if built_from.get("first_day") != str(first_day):
+        return None
+    months: set[str] = set()
+    for name in marts.STOCK_FACTS:
+        change = changes[name]
+        if change.months is None or built_from.get(f"gold/{name}") != change.before:
+            return None
+        months |= change.months
+    return months
+
+
 def _days_changed(spark: SparkSession, settings: Settings, sales: DataFrame, products: DataFrame,
                   built_from: dict[str, int], sales_change: FactChange) -> dict[int, str] | None:
     """The days of mart_sales_daily to recompute (date_key → the fact's month), or None when only a rebuild will do."""
     was_version = built_from.get("gold/dim_product")
-    if sales_change.days is None or was_version is None or built_from.get("gold/fact_sales") != sales_change.before:
+    if sales_change.days is None or sales_change.moved_from or was_version is None \
+            or built_from.get("gold/fact_sales") != sales_change.before:  # moved records left days not known here
         return None
     try:
         was = dict(lake.read_version(spark, gold_path(settings, "dim_product"), was_version)
@@ -328,7 +382,7 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition) \
             .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
         metrics.rows_written = lake.committed_rows(spark, path, before)
-        return FactChange(before, None if moved_from else days)  # the days a record left changed too: rebuild
+        return FactChange(before, days, frozenset(moved_from))
     finally:
         source.unpersist()
         unresolved.unpersist()

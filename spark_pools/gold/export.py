@@ -3,10 +3,14 @@
 so it must get exactly the current version's rows). Delta partition helper columns (`sale_month`, ...) stay in
 the lake: the pool partitions on `date_key`.
 
-The tables are the ones the pool serves (`sql_pools.gold.SERVED`, in load order).
+The tables are the ones the pool serves (`sql_pools.gold.SERVED`, in load order). The pool loads a load's folders
+the day they are written, and a retried load exports again, so the weekly maintenance deletes folders older than
+its retention (`prune_exports`).
 """
 
 from __future__ import annotations
+
+import time
 
 from pyspark.sql import SparkSession
 
@@ -38,3 +42,13 @@ def export_gold(env: str | Settings, load_id: str, spark: SparkSession | None = 
         frame.write.mode("overwrite").parquet(export_path(settings, table, load_id))
         exported[table] = spark.read.parquet(export_path(settings, table, load_id)).count()
     return exported
+
+
+def prune_exports(spark: SparkSession, settings: Settings, retention_hours: int) -> list[str]:
+    """Delete the export folders last written more than `retention_hours` ago; returns them as `table/load_id`."""
+    cutoff_ms = (time.time() - retention_hours * 3600) * 1000
+    prefix = f"{lake.root(settings)}/{EXPORTS}/"
+    old = [path for path, modified in lake.folders(spark, f"{prefix}*/*") if modified < cutoff_ms]
+    for path in old:
+        lake.delete(spark, path)
+    return [path.removeprefix(prefix) for path in old]

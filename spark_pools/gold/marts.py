@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import DecimalType
+from pyspark.sql.types import DataType, DecimalType
 
 from spark_pools.gold import kpis
 from spark_pools.gold.star import date_key, is_member, month_of
@@ -106,23 +106,53 @@ def inventory_position(snapshot: DataFrame, sales: DataFrame, orders: DataFrame,
         ((on_hand + open_orders) < reorder).alias("below_reorder_point"))
 
 
-def stock_performance(snapshot: DataFrame, sales: DataFrame, movements: DataFrame, products: DataFrame,
-                      first_day: date) -> DataFrame:
-    """Per store × product over the whole period, which starts at the first stock count (`first_day`; before any
-    count, at the first sale, and the stock figures are empty): stock turnover, GMROI and sell-through."""
-    cost = products.select("product_key", "unit_cost")
-    stock = snapshot.join(F.broadcast(cost), "product_key", "left").groupBy("store_key", "product_key").agg(
-        F.avg(F.col("on_hand_quantity") * F.col("unit_cost")).alias("average_inventory_cost"),
-        F.avg("on_hand_quantity").alias("average_on_hand"),
+# The monthly partition column of each fact stock performance adds up (their silver entities').
+STOCK_FACTS = {"fact_inventory_snapshot": "count_month", "fact_sales": "sale_month",
+               "fact_inventory_movement": "movement_month"}
+
+
+def stock_by_month(snapshot: DataFrame, sales: DataFrame, movements: DataFrame, first_day: date) -> DataFrame:
+    """Per month × store × product, the sums `stock_performance` adds up over the period that starts at `first_day`:
+    stock counted (rows, counts, their sum, the opening stock counted on the first day), sales (lines, units sold,
+    net amount, its cost) and units received after the first day.
+
+    A month's rows depend only on that month's rows of the three facts, so an incremental run recomputes only the
+    months it changed (`build.py`), and stock performance reads a row per month and pair instead of the facts."""
+    keys = ["month", "store_key", "product_key"]
+    stock = snapshot.groupBy(F.col(STOCK_FACTS["fact_inventory_snapshot"]).alias("month"), "store_key",
+                             "product_key").agg(
+        F.count(F.lit(1)).alias("stock_rows"), F.count("on_hand_quantity").alias("counts"),
+        F.sum("on_hand_quantity").alias("on_hand_sum"),
         F.sum(F.when(F.col("count_date") == F.lit(first_day), F.col("on_hand_quantity"))).alias("opening_on_hand"))
-    sold = sales.groupBy("store_key", "product_key").agg(
+    sold = sales.groupBy(F.col(STOCK_FACTS["fact_sales"]).alias("month"), "store_key", "product_key").agg(
+        F.count(F.lit(1)).alias("sales_lines"),
         F.sum(F.when(F.col("transaction_type") == "SALE", F.col("quantity")).otherwise(0)).alias("units_sold"),
         F.sum("net_amount").alias("net_amount"), F.sum("cost_amount").alias("cost_of_goods_sold"))
     received = movements.where(F.col("movement_type").isin("RECEIPT", "INITIAL")) \
         .where(F.col("date_key") > date_key(F.lit(first_day))) \
-        .groupBy("store_key", "product_key").agg(F.sum("quantity").alias("units_received"))
-    frame = stock.join(sold, ["store_key", "product_key"], "full") \
-        .join(received, ["store_key", "product_key"], "left").fillna(0, ["units_sold", "units_received"])
+        .groupBy(F.col(STOCK_FACTS["fact_inventory_movement"]).alias("month"), "store_key", "product_key") \
+        .agg(F.sum("quantity").alias("units_received"))
+    return stock.join(sold, keys, "full").join(received, keys, "full")
+
+
+def stock_performance(by_month: DataFrame, products: DataFrame) -> DataFrame:
+    """Per store × product counted or sold in the period (`stock_by_month`): stock turnover, GMROI and
+    sell-through. The stock figures are empty where the pair was never counted, as they all are before any count.
+
+    Summed over the months, each sum typed as the month's (a sum widens a decimal by ten digits each time); the
+    average inventory at cost is the unit cost × the stock summed over the counts, / the counts."""
+    summed = by_month.groupBy("store_key", "product_key").agg(*[
+        F.sum(c).cast(by_month.schema[c].dataType).alias(c) for c in (
+            "stock_rows", "counts", "on_hand_sum", "opening_on_hand", "sales_lines", "units_sold", "net_amount",
+            "cost_of_goods_sold", "units_received")])
+    frame = summed.where((F.col("stock_rows") > 0) | (F.col("sales_lines") > 0)) \
+        .join(F.broadcast(products.select("product_key", "unit_cost")), "product_key", "left") \
+        .fillna(0, ["units_sold", "units_received"])
+    counted = F.col("counts") > 0
+    frame = frame.withColumns({
+        "average_on_hand": F.when(counted, F.col("on_hand_sum") / F.col("counts")),
+        "average_inventory_cost": F.when(counted, _average(
+            F.col("unit_cost") * F.col("on_hand_sum"), F.col("counts"), products.schema["unit_cost"].dataType))})
     margin = F.col("net_amount") - F.col("cost_of_goods_sold")
     return frame.select(
         "store_key", "product_key", "units_sold", "net_amount", "cost_of_goods_sold", margin.alias("gross_margin"),
@@ -131,6 +161,18 @@ def stock_performance(snapshot: DataFrame, sales: DataFrame, movements: DataFram
         kpis.gmroi(margin, F.col("average_inventory_cost")).alias("gmroi"),
         kpis.sell_through(F.col("units_sold"), F.coalesce(F.col("opening_on_hand"), F.lit(0)),
                           F.col("units_received")).alias("sell_through"))
+
+
+def _average(total: Column, count: Column, unit: DataType) -> Column:
+    """`total` / `count`, typed as Spark's average of int × `unit` values: a double, or for a decimal unit a
+    decimal(p + 4, s + 4) of the product's type, rounded half-up. The decimal quotient is taken to 13 places first
+    (a 27-digit total over a 10-digit count keeps them all), which changes the rounding only when places 7 to 13
+    read 4999999."""
+    if not isinstance(unit, DecimalType):
+        return total.cast("double") / count
+    product = DecimalType(min(38, unit.precision + 11), unit.scale)  # int is decimal(10, 0): p1 + p2 + 1
+    average = DecimalType(min(38, product.precision + 4), min(38, product.scale + 4))
+    return (total.cast(DecimalType(27, unit.scale)) / count.cast(DecimalType(10, 0))).cast(average)
 
 
 def supplier_performance(orders: DataFrame, as_of: date) -> DataFrame:

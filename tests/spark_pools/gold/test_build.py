@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +16,15 @@ from pyspark.sql import functions as F
 from retail.settings import Settings, load_settings
 from spark_pools import lake
 from spark_pools.gold import marts
-from spark_pools.gold.build import MOVEMENTS, FactChange, _incremental_fact, _sales_daily, gold_path
+from spark_pools.gold.build import (
+    MOVEMENTS,
+    STOCK_BY_MONTH,
+    FactChange,
+    _incremental_fact,
+    _sales_daily,
+    _stock_performance,
+    gold_path,
+)
 from spark_pools.gold.star import is_member
 from spark_pools.jobs import run_gold
 from spark_pools.ops import Metrics
@@ -116,7 +125,58 @@ def test_a_fact_merge_moves_a_record_silver_moved_to_another_month(spark: SparkS
     fact = lake.read(spark, gold_path(settings, MOVEMENTS.name))
     assert sorted(fact.select("movement_id", "date_key", "movement_month").collect()) == [
         ("M1", 20260201, "2026-02"), ("M2", 20260131, "2026-01")]
-    assert change.days is None
+    assert change.moved_from == {"2026-01"} and change.months == {"2026-01", "2026-02"}
+
+
+STOCK = {"fact_inventory_snapshot": "store_key bigint, product_key bigint, count_date date, on_hand_quantity int, "
+                                    "count_month string",
+         "fact_sales": "store_key bigint, product_key bigint, transaction_type string, quantity int, "
+                       "net_amount decimal(14,2), cost_amount decimal(14,2), sale_month string",
+         "fact_inventory_movement": "store_key bigint, product_key bigint, date_key int, movement_type string, "
+                                    "quantity int, movement_month string"}
+
+
+def _count(day: date, on_hand: int) -> tuple:
+    return 1, 7, day, on_hand, f"{day:%Y-%m}"
+
+
+def _sale(day: date, units: int) -> tuple:
+    return 1, 7, "SALE", units, Decimal(units), Decimal(units) / 2, f"{day:%Y-%m}"
+
+
+def test_stock_performance_recomputes_only_the_months_the_facts_changed(spark: SparkSession, tmp_path: Path) -> None:
+    """The monthly sums are rewritten only in the months a fact's MERGE wrote, and the mart equals one computed
+    from the whole facts; a fact changed behind the sums' back, or a new first day, recomputes every month."""
+    settings = load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
+    january, february = date(2026, 1, 5), date(2026, 2, 2)
+    rows = {"fact_inventory_snapshot": [_count(january, 10), _count(february, 4)],
+            "fact_sales": [_sale(january, 3), _sale(february, 1)],
+            "fact_inventory_movement": [(1, 7, 20260110, "RECEIPT", 6, "2026-01")]}
+    version = {name: _table(spark, settings, name, rows[name], STOCK[name], "append") for name in STOCK}
+    _table(spark, settings, "dim_product", [(7, Decimal("2.00"))], "product_key bigint, unit_cost decimal(12,2)",
+           "overwrite")
+    sums = gold_path(settings, STOCK_BY_MONTH)
+
+    def run(changes: dict[str, FactChange], first_day: date = january, full: bool = False) -> int:
+        gold = {name: lake.read(spark, gold_path(settings, name)) for name in STOCK}
+        products = lake.read(spark, gold_path(settings, "dim_product"))
+        written, _ = _stock_performance(spark, settings, gold, products, changes, first_day, full)
+        expected = marts.stock_performance(marts.stock_by_month(*gold.values(), first_day), products)
+        mart = lake.read(spark, gold_path(settings, "mart_stock_performance"))
+        assert sorted(mart.collect()) == sorted(expected.select(*mart.columns).collect())
+        return written.rows_written
+
+    assert run({name: FactChange(-1, None) for name in STOCK}, full=True) == 2  # one row per month
+    unchanged = {name: FactChange(v, {}) for name, v in version.items()}
+    assert run(unchanged) == 0  # nothing new: no commit
+    before = _table(spark, settings, "fact_sales", [_sale(february, 2)], STOCK["fact_sales"], "append")
+    assert run(unchanged | {"fact_sales": FactChange(before - 1, {20260202: "2026-02"})}) == 1
+    commit = lake.last_commit(spark, sums)[1]
+    assert commit["operationParameters"]["predicate"] == "month IN ('2026-02')"
+    assert json.loads(commit["userMetadata"])["gold/fact_sales"] == before
+    later = _table(spark, settings, "fact_sales", [_sale(january, 5)], STOCK["fact_sales"], "append")
+    assert run(unchanged | {"fact_sales": FactChange(later, {})}) == 2  # the sums missed a version: all months
+    assert run(unchanged | {"fact_sales": FactChange(later, {})}, first_day=february) == 2  # another first day
 
 
 @pytest.mark.timeout(300)

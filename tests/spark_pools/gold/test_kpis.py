@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from pyspark.sql import DataFrame, SparkSession
@@ -125,20 +126,54 @@ def test_demand_window_reads_its_months_and_knows_older_history(spark: SparkSess
 
 
 def test_stock_performance(spark: SparkSession) -> None:
-    snapshot = spark.createDataFrame([(1, 7, date(2026, 1, 1), 10), (1, 7, date(2026, 1, 2), 6)],
-                                     "store_key long, product_key long, count_date date, on_hand_quantity int")
-    sales = spark.createDataFrame([(1, 7, "SALE", 8, 40.0, 16.0)],
-                                  "store_key long, product_key long, transaction_type string, quantity int, "
-                                  "net_amount double, cost_amount double")
-    movements = spark.createDataFrame([(1, 7, 20260102, "RECEIPT", 4), (1, 7, 20260101, "RECEIPT", 99)],
-                                      "store_key long, product_key long, date_key int, movement_type string, "
-                                      "quantity int")
-    products = spark.createDataFrame([(7, 2.0)], "product_key long, unit_cost double")
-    row = marts.stock_performance(snapshot, sales, movements, products, date(2026, 1, 1)).first()
+    """Over two months, summed from the monthly sums: store 1 counts product 7 on 1 January and 1 February, sells it
+    in both months and has it returned once; product 8 sells without a count; store 2 only receives product 7."""
+    snapshot = spark.createDataFrame([(1, 7, date(2026, 1, 1), 10, "2026-01"), (1, 7, date(2026, 2, 1), 6, "2026-02")],
+                                     "store_key long, product_key long, count_date date, on_hand_quantity int, "
+                                     "count_month string")
+    sales = spark.createDataFrame(
+        [(1, 7, "SALE", 8, 40.0, 16.0, "2026-01"), (1, 7, "SALE", 2, 10.0, 4.0, "2026-02"),
+         (1, 7, "RETURN", 1, -5.0, -2.0, "2026-02"), (1, 8, "SALE", 1, 3.0, 1.0, "2026-02")],
+        "store_key long, product_key long, transaction_type string, quantity int, net_amount double, "
+        "cost_amount double, sale_month string")
+    movements = spark.createDataFrame(
+        [(1, 7, 20260102, "RECEIPT", 4, "2026-01"), (1, 7, 20260101, "RECEIPT", 99, "2026-01"),
+         (1, 7, 20260203, "RECEIPT", 2, "2026-02"), (1, 7, 20260204, "TRANSFER", 50, "2026-02"),
+         (2, 7, 20260203, "RECEIPT", 5, "2026-02")],
+        "store_key long, product_key long, date_key int, movement_type string, quantity int, movement_month string")
+    products = spark.createDataFrame([(7, 2.0), (8, 1.0)], "product_key long, unit_cost double")
+    by_month = marts.stock_by_month(snapshot, sales, movements, date(2026, 1, 1))
+    rows = {(r.store_key, r.product_key): r for r in marts.stock_performance(by_month, products).collect()}
+    assert set(rows) == {(1, 7), (1, 8)}  # received but neither counted nor sold: not in the mart
+    row = rows[1, 7]
     assert row.average_inventory_cost == pytest.approx(16.0)  # (10 + 6) / 2 units at 2.00
-    assert row.stock_turnover == pytest.approx(1.0)  # 16 / 16
-    assert row.gmroi == pytest.approx(1.5)  # (40 - 16) / 16
-    assert row.sell_through == pytest.approx(8 / 14)  # 8 / (10 opening + 4 received after the first count)
+    assert row.units_sold == 10 and row.cost_of_goods_sold == pytest.approx(18.0)  # the return is not a unit sold
+    assert row.stock_turnover == pytest.approx(18 / 16)
+    assert row.gmroi == pytest.approx((45 - 18) / 16)
+    assert row.opening_on_hand == 10
+    assert row.units_received == 6  # 4 + 2 after the first count: not the initial 99, not the transfer
+    assert row.sell_through == pytest.approx(10 / 16)  # 10 / (10 opening + 6 received)
+    unsold = rows[1, 8]
+    assert (unsold.average_on_hand, unsold.average_inventory_cost, unsold.stock_turnover) == (None, None, None)
+    assert unsold.units_received == 0 and unsold.net_amount == pytest.approx(3.0)
+
+
+def test_average_inventory_at_cost_is_typed_and_rounded_as_a_decimal_average(spark: SparkSession) -> None:
+    counts = [(date(2026, 1, 1), 1), (date(2026, 1, 2), 2), (date(2026, 1, 3), 3), (date(2026, 1, 4), 0),
+              (date(2026, 2, 1), 2), (date(2026, 2, 2), 2), (date(2026, 2, 3), 1)]
+    snapshot = spark.createDataFrame([(1, 7, day, on_hand, f"{day:%Y-%m}") for day, on_hand in counts],
+                                     "store_key long, product_key long, count_date date, on_hand_quantity int, "
+                                     "count_month string")
+    none = spark.createDataFrame([], "store_key long, product_key long, transaction_type string, quantity int, "
+                                     "net_amount decimal(14,2), cost_amount decimal(14,2), sale_month string")
+    moved = spark.createDataFrame([], "store_key long, product_key long, date_key int, movement_type string, "
+                                      "quantity int, movement_month string")
+    products = spark.createDataFrame([(7, Decimal("3.00"))], "product_key long, unit_cost decimal(12,2)")
+    mart = marts.stock_performance(marts.stock_by_month(snapshot, none, moved, date(2026, 1, 1)), products)
+    direct = snapshot.join(products, "product_key").agg(F.avg(F.col("on_hand_quantity") * F.col("unit_cost")))
+    assert mart.schema["average_inventory_cost"].dataType == direct.schema[0].dataType
+    # 11 units × 3.00 / 7 counts = 4.714285|714…: rounded up at the sixth place
+    assert mart.first().average_inventory_cost == direct.first()[0] == Decimal("4.714286")
 
 
 def test_sales_daily_and_feedback(spark: SparkSession) -> None:

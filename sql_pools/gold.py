@@ -38,8 +38,11 @@ def gold_table_path(settings: Settings, name: str) -> Path:
     return settings.local_path(settings.lake.root) / "gold" / name
 
 
-def gold_version(settings: Settings, name: str) -> int:
-    return _table(settings, name).version()
+def gold_load_id(settings: Settings, name: str) -> str:
+    """What a load of the table's current content is recorded as: its version, and its Delta table id, since a
+    table deleted and written again (a regenerated lake) starts again at version 0 under a new id."""
+    table = _table(settings, name)
+    return f"gold/{name}@v{table.version()}#{table.metadata().id[:8]}"
 
 
 def read_gold(settings: Settings, name: str) -> pa.Table:

@@ -17,7 +17,7 @@ import duckdb
 
 from retail.settings import Settings
 from sql_pools.dialect import to_duckdb
-from sql_pools.gold import SERVED, gold_version, read_gold
+from sql_pools.gold import SERVED, gold_load_id, read_gold
 from sql_pools.migrations import DuckDBTarget, MigrationReport, migrate
 from sql_pools.project import ScriptKind, project_scripts
 
@@ -71,7 +71,7 @@ def build(settings: Settings, tables: tuple[str, ...] = SERVED) -> BuildReport:
 
 
 def _load(connection: duckdb.DuckDBPyConnection, settings: Settings, table: str) -> TableLoad:
-    load_id = f"gold/{table}@v{gold_version(settings, table)}"
+    load_id = gold_load_id(settings, table)
     last = connection.execute("SELECT load_id, rows_loaded FROM etl.load_log WHERE table_name = ? "
                               "ORDER BY loaded_at DESC LIMIT 1", [table]).fetchone()
     if last and last[0] == load_id:

@@ -1,7 +1,8 @@
 """KPI marts, computed from the gold facts (they are small next to the facts). Each is recomputed whole when
 its inputs change, which makes an incremental run and a full rebuild agree by construction; the daily sales
-mart, whose rows each depend on one day, is recomputed only on the days that changed (`build.py`). Formulas
-come from `kpis`."""
+mart, whose rows each depend on one day, is recomputed only on the days that changed, and stock performance is
+summed from monthly sums of which only the months that changed are recomputed (`build.py`). Formulas come from
+`kpis`."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pyspark.sql.types import DataType, DecimalType
 
 from spark_pools.gold import kpis
 from spark_pools.gold.star import date_key, is_member, month_of
+from spark_pools.silver.entities import INVENTORY_COUNTS, INVENTORY_MOVEMENTS, SALES_LINES
 
 MONEY = ("gross_amount", "discount_amount", "net_amount", "cost_amount")
 
@@ -106,9 +108,9 @@ def inventory_position(snapshot: DataFrame, sales: DataFrame, orders: DataFrame,
         ((on_hand + open_orders) < reorder).alias("below_reorder_point"))
 
 
-# The monthly partition column of each fact stock performance adds up (their silver entities').
-STOCK_FACTS = {"fact_inventory_snapshot": "count_month", "fact_sales": "sale_month",
-               "fact_inventory_movement": "movement_month"}
+# The monthly partition column of each fact stock performance adds up: their silver entities'.
+STOCK_FACTS = {"fact_inventory_snapshot": INVENTORY_COUNTS.partition, "fact_sales": SALES_LINES.partition,
+               "fact_inventory_movement": INVENTORY_MOVEMENTS.partition}
 
 
 def stock_by_month(snapshot: DataFrame, sales: DataFrame, movements: DataFrame, first_day: date) -> DataFrame:

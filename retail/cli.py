@@ -6,6 +6,7 @@ import contextlib
 import shutil
 import sys
 import time
+from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
 
@@ -288,6 +289,34 @@ def batch_run(obj: Context, load_date: datetime | None, full: bool, through: str
     if load_date is None and not full:
         raise click.UsageError("give --date for an incremental run, or --full")
     run_local_batch(obj, load_date.date() if load_date else None, full, through)
+
+
+@batch.command("maintain")
+@click.option("--retention-hours", type=int, default=None,
+              help="History VACUUM keeps (default and minimum: the safe retention, 168 hours).")
+@click.pass_obj
+def batch_maintain(obj: Context, retention_hours: int | None) -> None:
+    """What the weekly maintenance pipeline runs: OPTIMIZE … ZORDER BY the large tables, VACUUM every Delta table
+    in the lake, and prune old export folders."""
+    from spark_pools.maintenance import SAFE_RETENTION_HOURS, run_maintenance
+
+    retention = SAFE_RETENTION_HOURS if retention_hours is None else retention_hours
+    if retention < SAFE_RETENTION_HOURS:
+        raise click.BadParameter(f"below {SAFE_RETENTION_HOURS} hours VACUUM can delete files readers still need",
+                                 param_hint="--retention-hours")
+    started = time.perf_counter()
+    with console.status("Spark: OPTIMIZE and VACUUM ..."):
+        report = run_maintenance(obj.settings, retention)
+
+    def by_layer(tables: list[str]) -> str:
+        layers = Counter(table.split("/", 1)[0] for table in tables)
+        return f"{len(tables)} tables" + (f" ({', '.join(f'{k} {n}' for k, n in sorted(layers.items()))})"
+                                          if tables else "")
+
+    console.print(f"OPTIMIZE ... ZORDER BY: {by_layer(report.optimized)}")
+    console.print(f"VACUUM: {by_layer(report.vacuumed)}; nothing older than {retention} hours to delete in "
+                  f"{by_layer(report.nothing_to_vacuum)}")
+    console.print(f"done in {time.perf_counter() - started:.1f} s")
 
 
 def run_local_batch(obj: Context, load_date: date | None, full: bool, through: str = "gold") -> list:

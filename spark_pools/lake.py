@@ -159,6 +159,33 @@ def _local_or_url(path: object) -> str:
     return str(path.toUri().getPath() if path.toUri().getScheme() == "file" else path.toString())
 
 
+def current_files(spark: SparkSession, path: str) -> set[str]:
+    """The data files the table's latest version references, as `hadoop_files` names them."""
+    path_class, uri_class = _java_class(spark, "org.apache.hadoop.fs.Path"), _java_class(spark, "java.net.URI")
+    return {_local_or_url(path_class(uri_class(uri))) for uri in read(spark, path).inputFiles()}
+
+
+def files_under(spark: SparkSession, path: str) -> tuple[list[tuple[str, int]], list[str]]:
+    """((path, modification time in ms) of every file, the empty folders) under a table's folder, leaving out its
+    log and hidden names (starting with a dot: Hadoop's checksum files); VACUUM looks at the same files."""
+    root_path, fs = _filesystem(spark, path)
+    files: list[tuple[str, int]] = []
+    empty: list[str] = []
+    pending = [root_path]
+    while pending:
+        folder = pending.pop()
+        children = [s for s in fs.listStatus(folder) if not s.getPath().getName().startswith(".")
+                    and s.getPath().getName() != "_delta_log"]
+        if not children and folder is not root_path:
+            empty.append(_local_or_url(folder))
+        for status in children:
+            if status.isDirectory():
+                pending.append(status.getPath())
+            else:
+                files.append((_local_or_url(status.getPath()), int(status.getModificationTime())))
+    return files, empty
+
+
 def hadoop_files(spark: SparkSession, pattern: str) -> list[tuple[str, int, int]]:
     """(path, size, modification time) of the files matching a glob, through Hadoop's FileSystem so the same
     call lists a local folder and an ADLS Gen2 container."""

@@ -1,4 +1,5 @@
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,20 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
         assert (lake / layer / "_delta_log").is_dir(), layer
     for title in ("Sales by region", "Inventory and replenishment", "Suppliers", "Customer segments (RFM)"):
         assert title in result.output
+    tables = {p.parent.relative_to(lake).as_posix() for p in lake.rglob("_delta_log")}
+    result = CliRunner().invoke(cli, ["batch", "maintain"])
+    assert result.exit_code == 0, result.output
+    output = " ".join(result.output.split())  # as printed, wrapped to the console's width
+    assert "OPTIMIZE ... ZORDER BY: 6 tables (gold 3, silver 3)" in output
+    layers = Counter(table.split("/", 1)[0] for table in tables)  # a fresh lake: nothing is a week old
+    assert (f"VACUUM: 0 tables; nothing older than 168 hours to delete in {len(tables)} tables "
+            f"({', '.join(f'{k} {n}' for k, n in sorted(layers.items()))})") in output
+
+
+def test_maintenance_refuses_an_unsafe_retention() -> None:
+    result = CliRunner().invoke(cli, ["batch", "maintain", "--retention-hours", "24"])
+    assert result.exit_code == 2
+    assert "below 168 hours VACUUM can delete files readers still need" in result.output
 
 
 def test_incremental_batch_needs_a_date() -> None:

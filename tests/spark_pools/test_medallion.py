@@ -10,7 +10,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
+import time
 from datetime import date
+from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame
@@ -217,25 +220,47 @@ def test_the_incremental_day_recomputes_only_its_month_of_the_stock_sums(scenari
     assert commit["operationParameters"]["predicate"] == "month IN ('2026-01')"
 
 
-def test_maintenance_optimizes_and_vacuums(scenario: Scenario) -> None:
+def test_maintenance_optimizes_and_vacuums_only_what_it_can_delete(scenario: Scenario) -> None:
     from delta.tables import DeltaTable
 
     from spark_pools.maintenance import run_maintenance
 
-    done = run_maintenance(scenario.full, spark=scenario.spark)
-    # Every table is vacuumed: the ones rewritten every day (marts, dimensions) leave the most files behind.
-    assert set(tables(scenario.full)) | {"gold/mart_stock_performance", "bronze/pos_sales", "_ops/run_metrics"} \
-        <= {name.replace("silver/_quarantine/", "quarantine/") for name in done}
+    spark, settings = scenario.spark, scenario.full
+    probe = lake.table_path(settings, "gold", "maintenance_probe")
+    week_ago = time.time() - 8 * 24 * 3600
+    try:
+        frame = spark.range(50).withColumnRenamed("id", "n")
+        lake.write(frame, probe, "overwrite")
+        replaced = lake.current_files(spark, probe)
+        lake.write(frame, probe, "overwrite")
+        orphan = Path(probe) / "part-orphan.parquet"  # left by a write that failed before its commit
+        orphan.write_bytes(b"not committed")
+        for file in [*replaced, str(orphan)]:
+            os.utime(file, (week_ago, week_ago))
+        current = lake.current_files(spark, probe)
+
+        report = run_maintenance(settings, spark=spark)
+
+        assert report.vacuumed == ["gold/maintenance_probe"]
+        # The orphan is gone; the replaced files stay: they left the table today, whatever their age.
+        assert {file for file, _ in lake.files_under(spark, probe)[0]} == current | replaced
+        assert lake.read(spark, probe).count() == 50
+        # Everything else is younger than the retention: nothing VACUUM could delete, so it does not run.
+        assert set(tables(settings)) | {"gold/mart_stock_performance", "bronze/pos_sales", "_ops/run_metrics"} \
+            <= {name.replace("silver/_quarantine/", "quarantine/") for name in report.nothing_to_vacuum}
+    finally:
+        lake.delete(spark, probe)
 
     def operations(layer: str, name: str) -> list[str]:
-        history = DeltaTable.forPath(scenario.spark, lake.table_path(scenario.full, layer, name)).history()
+        history = DeltaTable.forPath(spark, lake.table_path(settings, layer, name)).history()
         return [r.operation for r in history.orderBy("version").collect()]
 
-    assert "OPTIMIZE" in operations("gold", "fact_sales") and "VACUUM END" in operations("gold", "fact_sales")
-    assert "VACUUM END" in operations("gold", "mart_customer_rfm") and "OPTIMIZE" not in operations(
-        "gold", "mart_customer_rfm")
-    history = DeltaTable.forPath(scenario.spark, lake.table_path(scenario.full, "gold", "fact_sales")).history()
+    assert "gold/fact_sales" in report.optimized and "gold/mart_customer_rfm" not in report.optimized
+    assert "OPTIMIZE" in operations("gold", "fact_sales") and "VACUUM END" not in operations("gold", "fact_sales")
+    sales = lake.table_path(settings, "gold", "fact_sales")  # the files OPTIMIZE replaced stay for time travel
+    assert {file for file, _ in lake.files_under(spark, sales)[0]} > lake.current_files(spark, sales)
+    history = DeltaTable.forPath(spark, sales).history()
     optimize = history.where("operation = 'OPTIMIZE'").first()
     assert "store_key" in optimize.operationParameters["zOrderBy"]
     with pytest.raises(ValueError, match="retention below"):
-        run_maintenance(scenario.full, retention_hours=1, spark=scenario.spark)
+        run_maintenance(settings, retention_hours=1, spark=spark)

@@ -1,8 +1,8 @@
 """Where each Delta table lives in the lake, and the few table operations every layer shares.
 
 Layout under the environment's lake root: `bronze/<source>`, `silver/<entity>`, `silver/_quarantine/<entity>`,
-`gold/<table>`, `_ops/<table>`. Tables are addressed by path (no metastore needed locally; on Synapse the same
-paths can be registered in the lake database).
+`gold/<table>`, `gold/_unresolved/<fact>`, `_ops/<table>`. Tables are addressed by path (no metastore needed
+locally; on Synapse the same paths can be registered in the lake database).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from py4j.java_gateway import JavaClass
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import StructType
 
 from retail.settings import Settings
 
@@ -68,7 +69,7 @@ def write(frame: DataFrame, path: str, mode: str, partition: str | None = None, 
     (writer.partitionBy(partition) if partition else writer).save(path)
 
 
-def create(spark: SparkSession, path: str, schema: str, partition: str | None = None) -> None:
+def create(spark: SparkSession, path: str, schema: str | StructType, partition: str | None = None) -> None:
     """Create an empty table with this schema unless one is there (safe to repeat)."""
     if not exists(spark, path):
         write(spark.createDataFrame([], schema), path, "ignore", partition)

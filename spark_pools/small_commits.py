@@ -22,6 +22,7 @@ import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import StructType
 
 from spark_pools import lake
 
@@ -117,6 +118,20 @@ def partition_values(path: str, column: str) -> set[object]:
     if not _is_table(path):
         return set()
     return {partition[column] for partition in table(path).partitions()}
+
+
+def replace(spark: SparkSession, path: str, frame: DataFrame, user_metadata: str) -> None:
+    """Overwrite a small table with a small Spark frame (brought to the driver through Arrow), the commit carrying
+    `user_metadata` where Spark's writer records it. Created through Spark first, as `write_rows` does."""
+    lake.create(spark, path, frame.schema)
+    target = table(path)
+    write_deltalake(target, frame_for(target, frame), mode="overwrite",
+                    commit_properties=CommitProperties(custom_metadata={"userMetadata": user_metadata}))
+
+
+def read_frame(spark: SparkSession, path: str, schema: StructType) -> DataFrame:
+    """A small table as a Spark frame made in the driver: delta-rs reads it, so no Spark job replays its log."""
+    return spark.createDataFrame(table(path).to_pyarrow_dataset().to_table(columns=schema.names).to_pandas(), schema)
 
 
 def write_rows(spark: SparkSession, path: str, schema: str, rows: Iterable[Mapping[str, object]],

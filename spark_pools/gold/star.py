@@ -131,11 +131,16 @@ def flag_codes(frame: DataFrame, column: str, dim_frame: DataFrame, dim: Dimensi
         .drop(f"_has_{dim.code}_{column}")
 
 
+def with_unknown_code(fact: DataFrame, keys: tuple[str, ...]) -> DataFrame:
+    """Fact rows holding an unknown (-1) key that has a code: the rows that may resolve on a later run. Rows
+    without a code (an anonymous sale's customer) never resolve."""
+    return fact.where(" OR ".join(f"({k} = {UNKNOWN} AND {BY_KEY[k].code} IS NOT NULL)" for k in keys))
+
+
 def now_resolvable(fact: DataFrame, keys: tuple[str, ...], dims: dict[str, DataFrame]) -> DataFrame:
     """Fact rows holding an unknown (-1) key whose code the dimension knows by now: the rows a later run
-    re-derives. Rows whose code is still unknown are left alone (rewriting them would change nothing), and rows
-    without a code (an anonymous sale's customer) never resolve, so they are not even looked up."""
-    frame = fact.where(" OR ".join(f"({k} = {UNKNOWN} AND {BY_KEY[k].code} IS NOT NULL)" for k in keys))
+    re-derives. Rows whose code is still unknown are left alone (rewriting them would change nothing)."""
+    frame = with_unknown_code(fact, keys)
     resolves = F.lit(False)
     for key in keys:
         dim = BY_KEY[key]

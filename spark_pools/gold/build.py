@@ -381,11 +381,13 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
             .join(F.broadcast(unresolved.select(*fact.key)), list(fact.key), "left_semi")
         source = source.unionByName(retry)
     source = source.dropDuplicates(list(fact.key)).persist()
+    cached = [unresolved, source]
     try:
         metrics.rows_read = source.count()
         if not metrics.rows_read:
             return FactChange(before, {})
-        rows = fact.derive(source, dims, history)
+        rows = fact.derive(source, dims, history).persist()  # read again for the rows it leaves unresolved
+        cached.append(rows)
         days = dict(rows.select("date_key", fact.partition).distinct().collect())
         months = sorted(set(days.values()) | moved_from)  # the months moved records leave, to MERGE them there
         condition = " AND ".join(f"t.{k} = s.{k}" for k in fact.key)
@@ -396,8 +398,8 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         _keep_unresolved(spark, settings, fact, kept, rows)
         return FactChange(before, days, frozenset(moved_from))
     finally:
-        source.unpersist()
-        unresolved.unpersist()
+        for frame in cached:
+            frame.unpersist()
 
 
 def unresolved_path(settings: Settings, fact: IncrementalFact) -> str:

@@ -298,12 +298,13 @@ def batch_run(obj: Context, load_date: datetime | None, full: bool, through: str
 def batch_maintain(obj: Context, retention_hours: int | None) -> None:
     """What the weekly maintenance pipeline runs: OPTIMIZE … ZORDER BY the large tables, VACUUM every Delta table
     in the lake, and prune old export folders."""
-    from spark_pools.maintenance import SAFE_RETENTION_HOURS, run_maintenance
+    from spark_pools.maintenance import SAFE_RETENTION_HOURS, check_retention, run_maintenance
 
     retention = SAFE_RETENTION_HOURS if retention_hours is None else retention_hours
-    if retention < SAFE_RETENTION_HOURS:
-        raise click.BadParameter(f"below {SAFE_RETENTION_HOURS} hours VACUUM can delete files readers still need",
-                                 param_hint="--retention-hours")
+    try:
+        check_retention(retention)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--retention-hours") from None
     started = time.perf_counter()
     with console.status("Spark: OPTIMIZE and VACUUM ..."):
         report = run_maintenance(obj.settings, retention)

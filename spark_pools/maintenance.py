@@ -43,6 +43,12 @@ def zorder_columns(layer: str, table: str) -> tuple[str, ...]:
     return next((t.zorder for t in TABLES if (t.layer, t.table) == (layer, table)), ())
 
 
+def check_retention(retention_hours: int) -> None:
+    """Refuse a VACUUM retention shorter than the safe one (ValueError)."""
+    if retention_hours < SAFE_RETENTION_HOURS:
+        raise ValueError(f"retention below {SAFE_RETENTION_HOURS} hours can delete files readers still need")
+
+
 @dataclass(frozen=True)
 class MaintenanceReport:
     """What a maintenance run did, tables named `layer/table`."""
@@ -57,8 +63,7 @@ def run_maintenance(env: str | Settings, retention_hours: int = SAFE_RETENTION_H
     files to delete: the tables rewritten whole or in part every day (dimensions, marts, the monthly stock sums,
     silver's MERGE targets) leave a day's files behind each time. Export folders older than the retention go too.
     The weekly pipeline (workspace/pipeline/pl_weekly_maintenance.json) runs it on the pool."""
-    if retention_hours < SAFE_RETENTION_HOURS:
-        raise ValueError(f"retention below {SAFE_RETENTION_HOURS} hours can delete files readers still need")
+    check_retention(retention_hours)
     settings = env if isinstance(env, Settings) else load_settings(env)
     spark = spark or get_spark(settings)
     optimized = []

@@ -74,7 +74,7 @@ def test_demo_runs_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 def test_maintenance_refuses_an_unsafe_retention() -> None:
     result = CliRunner().invoke(cli, ["batch", "maintain", "--retention-hours", "24"])
     assert result.exit_code == 2
-    assert "below 168 hours VACUUM can delete files readers still need" in result.output
+    assert "retention below 168 hours can delete files readers still need" in result.output
 
 
 def test_incremental_batch_needs_a_date() -> None:

@@ -7,8 +7,8 @@ starts from a fresh JVM as the full load did (like for like), the second runs in
 floor at its lowest). Prints rows read and written and rows/s per layer (over its wall-clock time), peak memory
 of the batch (driver JVM + Python), the full-run / copy ratios (target ≤ 3×) and the incremental / full ratio
 (target ≤ 10 %), and for each run and the fresh JVM's copy the driver JVM's CPU, JIT compiler and garbage collector
-time and the classes it loaded (where the time goes besides the work itself); writes them to
-bench/results/medallion.json.
+time and the classes it loaded (where the time goes besides the work itself), the Spark jobs each layer ran, and the
+incremental run's slowest tables; writes them to bench/results/medallion.json.
 
     .venv/bin/python bench/medallion.py [--scale bench] [--reuse]
 """
@@ -67,6 +67,12 @@ def jvm_counters(spark: object) -> dict[str, float]:
             "jit_seconds": management.getCompilationMXBean().getTotalCompilationTime() / 1000,
             "gc_seconds": sum(gc.getCollectionTime() for gc in management.getGarbageCollectorMXBeans()) / 1000,
             "classes_loaded": management.getClassLoadingMXBean().getTotalLoadedClassCount()}
+
+
+def spark_jobs(spark: object) -> int:
+    """How many Spark jobs this session has started: one more than the newest job's id (ids count up from 0). Read
+    from the jobs the status store still holds, the newest ones."""
+    return max(spark.sparkContext.statusTracker().getJobIdsForGroup(None), default=-1) + 1
 
 
 def copy_bronze(spark: object, lake_root: Path, out: Path) -> float:
@@ -128,9 +134,10 @@ def main() -> None:
         before = jvm_counters(spark)
         seconds = {}
         for layer, job in (("bronze", run_bronze), ("silver", run_silver), ("gold", run_gold)):
-            started = time.perf_counter()
+            started, jobs = time.perf_counter(), spark_jobs(spark)
             job(settings, load_date, full, spark, run)
             seconds[layer] = time.perf_counter() - started
+            results[f"{run.mode}_{layer}_spark_jobs"] = spark_jobs(spark) - jobs
             print(f"{run.mode} {layer}: {seconds[layer]:.1f} s", flush=True)  # progress on long runs
         after = jvm_counters(spark)
         results.update({f"{run.mode}_jvm_{key}": round(after[key] - before[key], 1) for key in after})
@@ -159,6 +166,9 @@ def main() -> None:
         results[f"{layer}_rows_per_s"] = round(rows / seconds)
         results[f"incremental_{layer}_seconds"] = round(incremental_layers[layer], 1)
     results["incremental_bronze_rows"] = sum(m.rows_read for m in incremental.metrics if m.job == "bronze")
+    # Where a day's run goes: tables of one layer run side by side, so their times overlap.
+    slowest = sorted(incremental.metrics, key=lambda m: m.duration_s, reverse=True)[:12]
+    results["incremental_slowest_tables"] = {f"{m.job}/{m.entity}": round(m.duration_s, 1) for m in slowest}
     results["full_to_copy_ratio"] = round(results["full_seconds"] / results["copy_seconds"], 2)
     results["full_to_warm_copy_ratio"] = round(results["full_seconds"] / results["warm_copy_seconds"], 2)
     results["incremental_to_full_ratio"] = round(results["incremental_seconds"] / results["full_seconds"], 3)

@@ -47,11 +47,6 @@ def read(spark: SparkSession, path: str) -> DataFrame:
     return spark.read.format("delta").load(path)
 
 
-def read_version(spark: SparkSession, path: str, version: int) -> DataFrame:
-    """The table as it was at an earlier version (Delta time travel; VACUUM bounds how far back)."""
-    return spark.read.format("delta").option("versionAsOf", version).load(path)
-
-
 def read_or_empty(spark: SparkSession, path: str, schema: str) -> DataFrame:
     return read(spark, path) if exists(spark, path) else spark.createDataFrame([], schema)
 

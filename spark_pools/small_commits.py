@@ -37,9 +37,9 @@ def storage_options(path: str) -> dict[str, str]:
     return {"bearer_token": mssparkutils.credentials.getToken("Storage")}
 
 
-def table(path: str) -> DeltaTable:
-    """The table at its latest version (opening reads the log from its last checkpoint: milliseconds)."""
-    return DeltaTable(path, storage_options=storage_options(path))
+def table(path: str, version: int | None = None) -> DeltaTable:
+    """The table at its latest version, or at `version` (opening reads the log from a checkpoint: milliseconds)."""
+    return DeltaTable(path, version=version, storage_options=storage_options(path))
 
 
 def committed(target: DeltaTable, app_id: str, version: int) -> bool:
@@ -106,11 +106,12 @@ def _is_table(path: str) -> bool:
     return DeltaTable.is_deltatable(path, storage_options=storage_options(path))
 
 
-def read_rows(path: str, columns: Sequence[str]) -> list[dict[str, object]]:
-    """A small table's rows in the driver ([] while there is no table yet), without a Spark job."""
+def read_rows(path: str, columns: Sequence[str], version: int | None = None) -> list[dict[str, object]]:
+    """A small table's rows in the driver ([] while there is no table yet), at its latest version or at `version`,
+    without a Spark job. An earlier version whose log or files are gone (VACUUM) raises DeltaError or OSError."""
     if not _is_table(path):
         return []
-    return table(path).to_pyarrow_dataset().to_table(columns=list(columns)).to_pylist()
+    return table(path, version).to_pyarrow_dataset().to_table(columns=list(columns)).to_pylist()
 
 
 def partition_values(path: str, column: str) -> set[object]:

@@ -89,6 +89,22 @@ def test_only_the_days_the_fact_changed_and_the_days_of_recategorised_products_a
                         FactChange(before + 1, {}), full=False).rows_written == 0  # nothing new: no commit
 
 
+def test_a_mart_whose_products_version_was_vacuumed_is_rebuilt_whole(
+        spark: SparkSession, built: tuple[Settings, int]) -> None:
+    """The categories the mart was built with cannot be read any more: which days they changed is not known."""
+    settings, before = built
+    products = gold_path(settings, "dim_product")
+    _table(spark, settings, "dim_product", [(1, "Food"), (2, "Games")], PRODUCTS, "overwrite")
+    current = lake.current_files(spark, products)
+    gone = [f for f in Path(products).glob("*.parquet") if str(f) not in current]
+    assert gone
+    for file in gone:  # what VACUUM deletes once the retention has passed
+        file.unlink()
+    _table(spark, settings, "fact_sales", [_line(4, 1, "D4", "2.00")], SALES, "append")
+    assert _refresh(spark, settings, FactChange(before, {20260104: "2026-01"})) == 5  # days 1-4, day 1 twice
+    assert "predicate" not in lake.last_commit(spark, gold_path(settings, "mart_sales_daily"))[1]["operationParameters"]
+
+
 def test_a_mart_not_built_from_the_version_the_run_started_from_is_rebuilt_whole(
         spark: SparkSession, built: tuple[Settings, int]) -> None:
     settings, _ = built

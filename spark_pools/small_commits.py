@@ -26,6 +26,10 @@ from pyspark.sql.types import StructType
 
 from spark_pools import lake
 
+# The most rows a table read or written through the driver (`read_frame`, `replace`) may hold: beyond it, a table
+# that is usually small (rows left on an unknown member) goes through Spark instead of the driver's memory.
+DRIVER_ROWS = 200_000
+
 
 def storage_options(path: str) -> dict[str, str]:
     """No options for a local folder. An `abfss://` lake is reached with the Spark pool's own Entra ID token for
@@ -112,6 +116,12 @@ def read_rows(path: str, columns: Sequence[str], version: int | None = None) -> 
     if not _is_table(path):
         return []
     return table(path, version).to_pyarrow_dataset().to_table(columns=list(columns)).to_pylist()
+
+
+def row_count(path: str) -> int:
+    """The rows of a table's latest version, from the record counts its log keeps per file: no data file is read."""
+    counts = pa.table(table(path).get_add_actions(flatten=True)).column("num_records").to_pylist()
+    return sum(count or 0 for count in counts)
 
 
 def partition_values(path: str, column: str) -> set[object]:

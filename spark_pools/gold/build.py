@@ -373,7 +373,7 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         metrics.rows_read = silver.count()
         _write(fact.derive(silver, dims, history), settings, fact.name, fact.partition)
         metrics.rows_written = lake.committed_rows(spark, path, before)
-        _keep_unresolved(spark, settings, fact, None, None)
+        _keep_unresolved(spark, settings, fact)
         return FactChange(before, None)
     # Rows on an unknown member whose code the dimension now knows are taken again from silver: few, so their
     # keys are broadcast and silver is read only in the months they sit in. They are looked for among the rows
@@ -403,7 +403,7 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition) \
             .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
         metrics.rows_written = lake.committed_rows(spark, path, before)
-        _keep_unresolved(spark, settings, fact, kept, rows)
+        _keep_unresolved(spark, settings, fact, (kept, rows, metrics.rows_read))
         return FactChange(before, days, frozenset(moved_from))
     finally:
         for frame in cached:
@@ -417,28 +417,39 @@ def unresolved_path(settings: Settings, fact: IncrementalFact) -> str:
 def _unresolved(spark: SparkSession, settings: Settings, fact: IncrementalFact,
                 fact_version: int) -> DataFrame | None:
     """The fact's rows on an unknown member with a code, as kept beside it, if they were kept from this version of
-    the fact; None when they were not (a run that failed between the two commits, maintenance's OPTIMIZE)."""
+    the fact; None when they were not (a run that failed between the two commits, maintenance's OPTIMIZE). Read by
+    the driver with no Spark job, unless they are too many for it (`small_commits.DRIVER_ROWS`)."""
     path = unresolved_path(settings, fact)
     built_from = json.loads(lake.last_commit(spark, path)[1].get("userMetadata") or "{}")
     if built_from.get("fact_version") != fact_version:
         return None
+    if small_commits.row_count(path) > small_commits.DRIVER_ROWS:
+        return lake.read(spark, path).select(*fact.unresolved_columns)
     schema = lake.read(spark, gold_path(settings, fact.name)).select(*fact.unresolved_columns).schema
     return small_commits.read_frame(spark, path, schema)
 
 
-def _keep_unresolved(spark: SparkSession, settings: Settings, fact: IncrementalFact, kept: DataFrame | None,
-                     merged: DataFrame | None) -> None:
+def _keep_unresolved(spark: SparkSession, settings: Settings, fact: IncrementalFact,
+                     merge: tuple[DataFrame | None, DataFrame, int] | None = None) -> None:
     """Keep the fact's rows on an unknown member with a code beside it (UNRESOLVED; about 0.1 % of the sales at
     bench scale), with the fact version they were kept from: the next run looks for rows to resolve among them,
-    not in the whole fact, a scan that grows with the history kept. After a MERGE of `merged` into the fact whose
-    rows were `kept`, they are the kept rows the MERGE did not rewrite and the merged rows still unresolved;
-    otherwise (a rewrite, no rows kept from the version merged into) they are read from the fact."""
-    path = gold_path(settings, fact.name)
-    version = lake.version(spark, path)
+    not in the whole fact, a scan that grows with the history kept. After a `merge` of rows (and their count) into
+    the fact whose rows were kept (None when they were not), they are the kept rows the MERGE did not rewrite and
+    the merged rows still unresolved; otherwise they are read from the fact.
+
+    Committed from the driver with delta-rs when they cannot exceed `small_commits.DRIVER_ROWS` (the kept rows and
+    the merged ones), through Spark otherwise (always after a rewrite, whose count is not known beforehand)."""
+    path, target = gold_path(settings, fact.name), unresolved_path(settings, fact)
+    version = json.dumps({"fact_version": lake.version(spark, path)})
+    kept, merged, merged_rows = merge or (None, None, 0)
     if kept is None or merged is None:
-        rows = star.with_unknown_code(lake.read(spark, path), fact.keys_to_resolve)
+        rows, small = star.with_unknown_code(lake.read(spark, path), fact.keys_to_resolve), False
     else:
         rows = kept.join(merged.select(*fact.key), list(fact.key), "left_anti") \
             .unionByName(star.with_unknown_code(merged, fact.keys_to_resolve).select(*fact.unresolved_columns))
-    small_commits.replace(spark, unresolved_path(settings, fact), rows.select(*fact.unresolved_columns),
-                          json.dumps({"fact_version": version}))
+        small = small_commits.row_count(target) + merged_rows <= small_commits.DRIVER_ROWS
+    rows = rows.select(*fact.unresolved_columns)
+    if small:
+        small_commits.replace(spark, target, rows, version)
+    else:
+        lake.write(rows, target, "overwrite", overwriteSchema="true", userMetadata=version)

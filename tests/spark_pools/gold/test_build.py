@@ -14,17 +14,21 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retail.settings import Settings, load_settings
-from spark_pools import lake
+from spark_pools import lake, small_commits
 from spark_pools.gold import marts
 from spark_pools.gold.build import (
     MOVEMENTS,
     STOCK_BY_MONTH,
     FactChange,
     _incremental_fact,
+    _keep_unresolved,
     _sales_daily,
     _stock_performance,
+    _unresolved,
     gold_path,
+    unresolved_path,
 )
+from spark_pools.gold.build import SALES as SALES_FACT
 from spark_pools.gold.star import is_member
 from spark_pools.jobs import run_gold
 from spark_pools.ops import Metrics
@@ -221,3 +225,37 @@ def test_gold_builds_before_any_stock_count_with_the_last_sale_as_its_as_of_day(
     assert gold("mart_supplier_performance").agg(F.sum("lines_due")).first()[0] == due
     known_last = sales.where(is_member(F.col("customer_key"))).agg(F.max(F.to_date("sale_ts"))).first()[0]
     assert gold("mart_customer_rfm").agg(F.min("recency_days")).first()[0] == (last_sale - known_last).days
+
+
+UNRESOLVED_FACT = ("sales_line_id string, sale_month string, store_key bigint, product_key bigint, "
+                   "customer_key bigint, store_code string, sku string, customer_id string")
+
+
+def test_unresolved_rows_too_many_for_the_driver_go_through_spark(spark: SparkSession, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The rows kept beside a fact are read and written by the driver only while few; the same rows either way."""
+    settings = load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
+    fact, kept_path = gold_path(settings, "fact_sales"), unresolved_path(settings, SALES_FACT)
+    lake.write(spark.createDataFrame([
+        ("L1", "2026-01", 1, -1, 5, "S1", "SKU9", "C1"),   # unknown product with a code: kept
+        ("L2", "2026-01", 1, 2, 5, "S1", "SKU2", "C1"),    # resolved
+        ("L3", "2026-02", -1, 2, -1, "S7", "SKU2", None),  # unknown store with a code: kept
+    ], UNRESOLVED_FACT), fact, "overwrite")
+    version = lake.version(spark, fact)
+
+    def by_spark() -> bool:
+        return "Apache-Spark" in lake.last_commit(spark, kept_path)[1].get("engineInfo", "")
+
+    _keep_unresolved(spark, settings, SALES_FACT)  # after a rewrite their count is unknown: always Spark
+    assert by_spark()
+    for limit in (0, 10):
+        monkeypatch.setattr(small_commits, "DRIVER_ROWS", limit)
+        kept = _unresolved(spark, settings, SALES_FACT, version)
+        assert sorted(r.sales_line_id for r in kept.collect()) == ["L1", "L3"]
+        merged = spark.createDataFrame([("L1", "2026-01", 1, 3, 5, "S1", "SKU9", "C1")], UNRESOLVED_FACT)  # resolved
+        _keep_unresolved(spark, settings, SALES_FACT, (kept, merged, 1))
+        assert by_spark() == (limit == 0)
+        assert [r.sales_line_id for r in lake.read(spark, kept_path).collect()] == ["L3"]
+        lake.write(lake.read(spark, fact).where("sales_line_id != 'L2'"), kept_path, "overwrite",
+                   userMetadata=json.dumps({"fact_version": version}))  # L1 and L3 again, for the next limit
+

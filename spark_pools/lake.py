@@ -54,7 +54,8 @@ def read_or_empty(spark: SparkSession, path: str, schema: str) -> DataFrame:
 def write(frame: DataFrame, path: str, mode: str, partition: str | None = None, stats: Sequence[str] = (),
           **options: str) -> None:
     """Write a frame to a Delta table. A table this creates keeps statistics on the lineage columns it has and on
-    `stats` (its Z-order columns); one with none of them keeps row counts only."""
+    `stats` (its Z-order columns, and any other column whose statistics are read); one with none of them keeps
+    row counts only."""
     stats = [c for c in STATS_COLUMNS if c in frame.columns] + list(stats)
     writer = frame.write.format("delta").mode(mode).options(**options)
     if stats:

@@ -124,6 +124,22 @@ def row_count(path: str) -> int:
     return sum(count or 0 for count in counts)
 
 
+def column_range(path: str, column: str) -> tuple[object, object] | None:
+    """The smallest and largest value of a column in the table's latest version, from the statistics its log keeps
+    per file: no data file is read. None when a file with rows has no statistics on it (the column is not among
+    the table's statistics columns, or the file was written before it was) or the table has no rows."""
+    actions = pa.table(table(path).get_add_actions(flatten=True))
+    if f"min.{column}" not in actions.column_names:
+        return None
+    stats = [(low, high) for rows, low, high in zip(actions.column("num_records").to_pylist(),
+                                                    actions.column(f"min.{column}").to_pylist(),
+                                                    actions.column(f"max.{column}").to_pylist(), strict=True)
+             if rows != 0]
+    if not stats or any(low is None or high is None for low, high in stats):
+        return None
+    return min(low for low, _ in stats), max(high for _, high in stats)
+
+
 def partition_values(path: str, column: str) -> set[object]:
     """The values a partitioned table's partition column takes, from its log alone: no data file is read."""
     if not _is_table(path):

@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from deltalake.exceptions import DeltaError
-from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from retail.settings import Settings
@@ -31,6 +31,9 @@ from spark_pools.silver.entities import INVENTORY_COUNTS, INVENTORY_MOVEMENTS, S
 GOLD_LOADS = "gold_loads"
 STOCK_BY_MONTH = "agg_stock_by_month"  # the monthly sums mart_stock_performance adds up (`_stock_performance`)
 UNRESOLVED = "_unresolved"  # gold/_unresolved/<fact>: its rows on an unknown member with a code (`_keep_unresolved`)
+# The large facts keep Delta statistics on their day (besides their Z-order columns): the marts' period is read
+# from the log (`_days_covered`), and a filter on days skips files.
+DAY_STATS = ("date_key",)
 
 
 @dataclass(frozen=True)
@@ -83,9 +86,10 @@ def gold_path(settings: Settings, name: str) -> str:
 
 
 def _write(frame: DataFrame, settings: Settings, name: str, partition: str | None = None,
-           inputs: str | None = None) -> None:
+           inputs: str | None = None, stats: tuple[str, ...] = ()) -> None:
     options = {"overwriteSchema": "true"} | ({"userMetadata": inputs} if inputs is not None else {})
-    lake.write(frame, gold_path(settings, name), "overwrite", partition, zorder_columns("gold", name), **options)
+    lake.write(frame, gold_path(settings, name), "overwrite", partition, (*zorder_columns("gold", name), *stats),
+               **options)
 
 
 def _silver(spark: SparkSession, settings: Settings, name: str) -> DataFrame:
@@ -148,23 +152,23 @@ def _period(spark: SparkSession, settings: Settings) -> tuple[date, date]:
     """The first and last day the KPI marts cover (the last is their as-of day): the stock counts' first and last
     days. Before any stock is counted, the sales' (the inventory position is then empty, and stock performance has
     sales but no stock figures)."""
-    covered = _days_covered(spark, settings, SNAPSHOT, F.col("count_date")) \
-        or _days_covered(spark, settings, SALES, F.to_date("sale_ts"))
+    covered = _days_covered(spark, settings, SNAPSHOT) or _days_covered(spark, settings, SALES)
     if covered is None:
         raise ValueError("gold holds no stock count and no sale yet: the KPI marts have no as-of day")
     return covered
 
 
-def _days_covered(spark: SparkSession, settings: Settings, fact: IncrementalFact,
-                  day: Column) -> tuple[date, date] | None:
-    """The first and last day of a monthly-partitioned fact (None when it is empty): its monthly partitions are
-    listed from the Delta log, and only the first and the last are read."""
+def _days_covered(spark: SparkSession, settings: Settings, fact: IncrementalFact) -> tuple[date, date] | None:
+    """The first and last day of a monthly-partitioned fact (None when it is empty), from the statistics on its day
+    its Delta log keeps (DAY_STATS). A fact written without them has its first and last monthly partitions read."""
     path = gold_path(settings, fact.name)
     months = sorted(m for m in small_commits.partition_values(path, fact.partition) if m is not None)
     if not months:
         return None
-    edges = lake.read(spark, path).where(F.col(fact.partition).isin(months[0], months[-1]))
-    first, last = edges.agg(F.min(day), F.max(day)).first()
+    day = DAY_STATS[0]
+    edges = small_commits.column_range(path, day) or lake.read(spark, path) \
+        .where(F.col(fact.partition).isin(months[0], months[-1])).agg(F.min(day), F.max(day)).first()
+    first, last = (datetime.strptime(str(key), "%Y%m%d").date() for key in edges)
     return first, last
 
 
@@ -371,7 +375,7 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
     before = lake.version(spark, path)
     if full or before < 0:
         metrics.rows_read = silver.count()
-        _write(fact.derive(silver, dims, history), settings, fact.name, fact.partition)
+        _write(fact.derive(silver, dims, history), settings, fact.name, fact.partition, stats=DAY_STATS)
         metrics.rows_written = lake.committed_rows(spark, path, before)
         _keep_unresolved(spark, settings, fact)
         return FactChange(before, None)

@@ -17,9 +17,12 @@ from retail.settings import Settings, load_settings
 from spark_pools import lake, small_commits
 from spark_pools.gold import marts
 from spark_pools.gold.build import (
+    DAY_STATS,
     MOVEMENTS,
+    SNAPSHOT,
     STOCK_BY_MONTH,
     FactChange,
+    _days_covered,
     _incremental_fact,
     _keep_unresolved,
     _sales_daily,
@@ -258,4 +261,19 @@ def test_unresolved_rows_too_many_for_the_driver_go_through_spark(spark: SparkSe
         assert [r.sales_line_id for r in lake.read(spark, kept_path).collect()] == ["L3"]
         lake.write(lake.read(spark, fact).where("sales_line_id != 'L2'"), kept_path, "overwrite",
                    userMetadata=json.dumps({"fact_version": version}))  # L1 and L3 again, for the next limit
+
+
+def test_the_marts_period_is_read_from_the_facts_statistics_or_else_from_its_edge_months(
+        spark: SparkSession, tmp_path: Path) -> None:
+    settings = load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
+    days = spark.createDataFrame([(20260105, "2026-01"), (20260131, "2026-01"), (20260214, "2026-02"),
+                                  (20260302, "2026-03")], "date_key int, month string")
+    snapshot, sales = gold_path(settings, SNAPSHOT.name), gold_path(settings, SALES_FACT.name)
+    lake.write(days.withColumnRenamed("month", SNAPSHOT.partition), snapshot, "overwrite", SNAPSHOT.partition,
+               DAY_STATS)
+    lake.write(days.withColumnRenamed("month", SALES_FACT.partition), sales, "overwrite", SALES_FACT.partition)
+    assert small_commits.column_range(snapshot, "date_key") == (20260105, 20260302)
+    assert small_commits.column_range(sales, "date_key") is None  # written without statistics on the day
+    for fact in (SNAPSHOT, SALES_FACT):
+        assert _days_covered(spark, settings, fact) == (date(2026, 1, 5), date(2026, 3, 2))
 

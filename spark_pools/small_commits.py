@@ -118,17 +118,22 @@ def read_rows(path: str, columns: Sequence[str], version: int | None = None) -> 
     return table(path, version).to_pyarrow_dataset().to_table(columns=list(columns)).to_pylist()
 
 
+def _files(path: str) -> pa.Table:
+    """One row per data file of the table's latest version, with what its log keeps on it: record count, and
+    min / max / null count of the statistics columns (`min.<column>`, ...)."""
+    return pa.table(table(path).get_add_actions(flatten=True))
+
+
 def row_count(path: str) -> int:
     """The rows of a table's latest version, from the record counts its log keeps per file: no data file is read."""
-    counts = pa.table(table(path).get_add_actions(flatten=True)).column("num_records").to_pylist()
-    return sum(count or 0 for count in counts)
+    return sum(count or 0 for count in _files(path).column("num_records").to_pylist())
 
 
 def column_range(path: str, column: str) -> tuple[object, object] | None:
     """The smallest and largest value of a column in the table's latest version, from the statistics its log keeps
     per file: no data file is read. None when a file with rows has no statistics on it (the column is not among
     the table's statistics columns, or the file was written before it was) or the table has no rows."""
-    actions = pa.table(table(path).get_add_actions(flatten=True))
+    actions = _files(path)
     if f"min.{column}" not in actions.column_names:
         return None
     stats = [(low, high) for rows, low, high in zip(actions.column("num_records").to_pylist(),

@@ -89,7 +89,8 @@ class SparkSettings(_Strict):
 
     master: str = "local[*]"
     driver_memory: Annotated[str, Field(pattern=r"^(auto|\d+[mg])$")] = "auto"
-    shuffle_partitions: Annotated[int, Field(ge=1, le=10_000)] = 8
+    # "auto": two per core of the local master (spark_pools/session.py), or a fixed count.
+    shuffle_partitions: Annotated[int, Field(ge=1, le=10_000)] | Literal["auto"] = "auto"
     pool: Name | None = None
     # Independent tables (bronze sources, silver entities of one level, gold marts) are written by this many
     # concurrent Spark jobs: on small data a job is mostly fixed latency, and a pool has cores to spare.

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -65,11 +66,18 @@ def test_a_malformed_value_names_the_file_and_the_key(tmp_path: Path) -> None:
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     text = _local_text().replace('bootstrap_servers = "127.0.0.1:9092"', 'bootstrap_servers = "no port"')
-    text = text.replace("shuffle_partitions = 8", "shuffle_partitions = 0")
+    text = re.sub(r"shuffle_partitions = .*", "shuffle_partitions = 0", text)
     with pytest.raises(SettingsError) as error:
         load_settings(path=_write(tmp_path, "local", text))
     message = str(error.value)
     assert "streaming.bootstrap_servers" in message and "spark.shuffle_partitions" in message
+
+
+def test_shuffle_partitions_are_a_count_or_auto(tmp_path: Path) -> None:
+    assert load_settings("local").spark.shuffle_partitions == "auto"
+    text = re.sub(r"shuffle_partitions = .*", 'shuffle_partitions = "many"', _local_text())
+    with pytest.raises(SettingsError, match=r"spark\.shuffle_partitions"):
+        load_settings(path=_write(tmp_path, "local", text))
 
 
 def test_unknown_keys_are_rejected(tmp_path: Path) -> None:

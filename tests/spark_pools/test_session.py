@@ -14,6 +14,7 @@ from spark_pools.session import (
     STARTUP_CONF,
     NoPoolSessionError,
     auto_driver_memory,
+    auto_shuffle_partitions,
     get_spark,
     local_conf,
 )
@@ -49,7 +50,7 @@ def test_local_session_is_configured_for_this_machine(spark: SparkSession) -> No
     assert conf.get("spark.master") == "local[*]"
     assert conf.get("spark.ui.enabled") == "false"
     # The start-up value: other test modules may set a runtime value on this shared session.
-    assert conf.get("spark.sql.shuffle.partitions") == "8"
+    assert conf.get("spark.sql.shuffle.partitions") == str(auto_shuffle_partitions("local[*]"))
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
     assert "DeltaSparkSessionExtension" in spark.conf.get("spark.sql.extensions")
     assert conf.get("spark.driver.memory") == auto_driver_memory()
@@ -84,6 +85,24 @@ def test_a_synapse_environment_without_a_pool_session_fails_clearly(monkeypatch:
     monkeypatch.setattr(SparkSession, "getActiveSession", staticmethod(lambda: None))
     with pytest.raises(NoPoolSessionError, match="Synapse Spark pool 'sparkretail'"):
         get_spark(load_settings("dev"))
+
+
+def test_shuffle_partitions_are_two_per_core_of_the_local_master() -> None:
+    assert auto_shuffle_partitions("local[*]", cores=2) == 4
+    assert auto_shuffle_partitions("local[*]", cores=8) == 16
+    assert auto_shuffle_partitions("local[3]") == 6
+    assert auto_shuffle_partitions("local[2,4]") == 4  # with a task retry count
+    assert auto_shuffle_partitions("local") == 2
+    with pytest.raises(ValueError, match="not a local master"):
+        auto_shuffle_partitions("spark://host:7077")
+
+
+def test_a_fixed_shuffle_partition_count_is_used_as_given() -> None:
+    settings = load_settings("local")
+    fixed = settings.model_copy(update={"spark": settings.spark.model_copy(update={"shuffle_partitions": 3})})
+    conf = local_conf(fixed)
+    assert conf["spark.sql.shuffle.partitions"] == conf["spark.default.parallelism"] == "3"
+    assert local_conf(settings)["spark.sql.shuffle.partitions"] == str(auto_shuffle_partitions("local[*]"))
 
 
 def test_driver_memory_is_a_share_of_the_machine() -> None:

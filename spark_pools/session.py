@@ -55,7 +55,12 @@ def auto_shuffle_partitions(master: str, cores: int | None = None) -> int:
     threads = found.group(1)
     if threads is None:
         return 2
-    return 2 * (int(threads) if threads != "*" else cores or os.cpu_count() or 1)
+    return 2 * (int(threads) if threads != "*" else cores or _usable_cores())
+
+
+def _usable_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count), as `local[*]` uses them."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def local_conf(settings: Settings) -> dict[str, str]:

@@ -7,8 +7,10 @@ the session (its jars, memory, catalog): we take it as it is and only apply the 
 
 from __future__ import annotations
 
+import math
 import os
 import re
+from pathlib import Path
 
 import psutil
 from pyspark.sql import SparkSession
@@ -29,6 +31,7 @@ COMMON_CONF = {"spark.sql.execution.arrow.pyspark.enabled": "true"}
 # batch runs some 2,000 distinct ones, so every run compiled them all again, and the JVM compiled those again
 # (bench: 2,000 classes loaded and 59 s of JIT time in a warm 65 s run). Ten thousand hold a day's batch.
 STARTUP_CONF = {"spark.sql.codegen.cache.maxEntries": "10000"}
+CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
 class NoPoolSessionError(RuntimeError):
@@ -55,12 +58,30 @@ def auto_shuffle_partitions(master: str, cores: int | None = None) -> int:
     threads = found.group(1)
     if threads is None:
         return 2
-    return 2 * (int(threads) if threads != "*" else cores or _usable_cores())
+    return 2 * (int(threads) if threads != "*" else cores or usable_cores())
 
 
-def _usable_cores() -> int:
-    """The cores this process may run on (a container's CPU set, not the host's count), as `local[*]` uses them."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+def usable_cores(cgroup_root: Path = CGROUP_ROOT) -> int:
+    """The cores `local[*]` runs on, counted as the JVM counts them: those this process may run on (a container's
+    CPU set, not the host's count), fewer under a CPU quota (a container's `--cpus`), rounded up."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    quota = cpu_quota(cgroup_root)
+    return max(1, min(cores, math.ceil(quota))) if quota is not None else cores
+
+
+def cpu_quota(cgroup_root: Path = CGROUP_ROOT) -> float | None:
+    """The CPUs a quota allows this process's cgroup (cgroup v2's `cpu.max`, or v1's CFS quota over its period),
+    None when there is none. Read where a container sees its own cgroup: at the root of the cgroup mount."""
+    v2 = cgroup_root / "cpu.max"
+    if v2.is_file():
+        quota, _, period = v2.read_text().partition(" ")
+        return None if quota == "max" else int(quota) / int(period)
+    for controller in ("cpu", "cpu,cpuacct"):
+        v1 = cgroup_root / controller
+        if (v1 / "cpu.cfs_quota_us").is_file():
+            quota = int((v1 / "cpu.cfs_quota_us").read_text())
+            return None if quota < 0 else quota / int((v1 / "cpu.cfs_period_us").read_text())
+    return None
 
 
 def local_conf(settings: Settings) -> dict[str, str]:

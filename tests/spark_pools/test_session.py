@@ -15,8 +15,10 @@ from spark_pools.session import (
     NoPoolSessionError,
     auto_driver_memory,
     auto_shuffle_partitions,
+    cpu_quota,
     get_spark,
     local_conf,
+    usable_cores,
 )
 
 pytestmark = pytest.mark.spark
@@ -95,6 +97,35 @@ def test_shuffle_partitions_are_two_per_core_of_the_local_master() -> None:
     assert auto_shuffle_partitions("local") == 2
     with pytest.raises(ValueError, match="not a local master"):
         auto_shuffle_partitions("spark://host:7077")
+
+
+def test_a_cgroup_cpu_quota_is_read_from_either_cgroup_version(tmp_path: Path) -> None:
+    assert cpu_quota(tmp_path) is None  # no cgroup controller mounted
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert cpu_quota(tmp_path) is None
+    (tmp_path / "cpu.max").write_text("150000 100000\n")
+    assert cpu_quota(tmp_path) == 1.5
+    v1 = tmp_path / "v1" / "cpu,cpuacct"
+    v1.mkdir(parents=True)
+    (v1 / "cpu.cfs_quota_us").write_text("-1\n")
+    (v1 / "cpu.cfs_period_us").write_text("100000\n")
+    assert cpu_quota(tmp_path / "v1") is None
+    (v1 / "cpu.cfs_quota_us").write_text("50000\n")
+    assert cpu_quota(tmp_path / "v1") == 0.5
+
+
+def test_a_cpu_quota_caps_the_cores_counted_rounding_up(tmp_path: Path) -> None:
+    unlimited = usable_cores(tmp_path)
+    (tmp_path / "cpu.max").write_text("50000 100000\n")
+    assert usable_cores(tmp_path) == 1
+    (tmp_path / "cpu.max").write_text(f"{unlimited * 100000 - 1} 100000\n")
+    assert usable_cores(tmp_path) == unlimited
+    (tmp_path / "cpu.max").write_text(f"{unlimited * 300000} 100000\n")  # a quota above the CPU set: the set
+    assert usable_cores(tmp_path) == unlimited
+
+
+def test_the_cores_counted_are_those_the_jvm_gives_local_star(spark: SparkSession) -> None:
+    assert usable_cores() == spark.sparkContext._jvm.java.lang.Runtime.getRuntime().availableProcessors()
 
 
 def test_a_fixed_shuffle_partition_count_is_used_as_given() -> None:

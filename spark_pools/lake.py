@@ -103,8 +103,11 @@ def committed_rows(spark: SparkSession, path: str, before: int) -> int:
     if current <= before:
         return 0
     metrics = info.get("operationMetrics", {})
-    if "numSourceRows" in metrics:
-        return int(metrics["numSourceRows"])
+    for source_rows in ("numSourceRows", "num_source_rows"):  # Spark's name, delta-rs's
+        if source_rows in metrics:
+            return int(metrics[source_rows])
+    if "num_added_rows" in metrics:  # a delta-rs write
+        return int(metrics["num_added_rows"])
     return int(metrics.get("numOutputRows", 0)) - int(metrics.get("numCopiedRows", 0))
 
 

@@ -15,6 +15,7 @@ each write asks `committed` first.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
@@ -29,6 +30,8 @@ from spark_pools import lake
 # The most rows a table read or written through the driver (`read_frame`, `replace`) may hold: beyond it, a table
 # that is usually small (rows left on an unknown member) goes through Spark instead of the driver's memory.
 DRIVER_ROWS = 200_000
+# The most rows of a table a MERGE from the driver may read (`merge`): beyond it, the table's MERGE runs in Spark.
+DRIVER_MERGE_ROWS = 1_000_000
 
 
 def storage_options(path: str) -> dict[str, str]:
@@ -78,18 +81,21 @@ def _utc(moment: object) -> object:
 def frame_for(target: DeltaTable, frame: DataFrame, constants: Mapping[str, object] | None = None) -> pa.Table:
     """A small Spark frame as rows of the table they go into, brought to the driver through Arrow; the table's
     columns the frame lacks come from `constants`. Timestamps travel as microseconds since the epoch, so the
-    session's time zone cannot shift them.
+    session's time zone cannot shift them, and 64-bit integers as text: pandas, which Spark's Arrow transfer ends
+    in, holds a column of them with a null as floats, which round hashed surrogate keys.
 
     A value that changes every micro-batch (its id, a time) belongs in `constants`, not in the Spark plan: a
     long or timestamp literal is written into the code Spark generates, so each batch would compile new code."""
     constants = dict(constants or {})
     schema, stamps = _arrow_schema(target)
     fields = [f for f in schema if f.name not in constants]
-    data = frame.select(*[F.unix_micros(f.name).alias(f.name) if f.name in stamps else F.col(f.name)
-                          for f in fields]).toPandas()
-    as_micros = pa.schema([pa.field(f.name, pa.int64()) if f.name in stamps else f for f in fields])
-    found = pa.Table.from_pandas(data, schema=as_micros, preserve_index=False)
-    return pa.table({f.name: found.column(f.name).cast(f.type) if f.name not in constants
+    as_text = {f.name for f in fields if f.name in stamps or pa.types.is_int64(f.type)}
+    data = frame.select(*[(F.unix_micros(f.name) if f.name in stamps else F.col(f.name)).cast("string").alias(f.name)
+                          if f.name in as_text else F.col(f.name) for f in fields]).toPandas()
+    found = pa.Table.from_pandas(data, schema=pa.schema([pa.field(f.name, pa.string()) if f.name in as_text else f
+                                                         for f in fields]), preserve_index=False)
+    return pa.table({f.name: (found.column(f.name).cast(pa.int64()) if f.name in as_text else found.column(f.name))
+                     .cast(f.type) if f.name not in constants
                      else pa.array([_utc(constants[f.name])] * found.num_rows, f.type) for f in schema}, schema=schema)
 
 
@@ -159,6 +165,45 @@ def replace(spark: SparkSession, path: str, frame: DataFrame, user_metadata: str
     target = table(path)
     write_deltalake(target, frame_for(target, frame), mode="overwrite",
                     commit_properties=CommitProperties(custom_metadata={"userMetadata": user_metadata}))
+
+
+def touched_rows(path: str, partition: str | None = None, values: Sequence[str] = ()) -> int:
+    """The rows a MERGE naming these partition `values` reads of the table (all its rows when unpartitioned), from
+    the record counts its log keeps: no data file is read."""
+    files = _files(path)
+    counts = files.column("num_records").to_pylist()
+    if partition is None:
+        return sum(count or 0 for count in counts)
+    wanted = set(values)
+    return sum(count or 0 for count, value in zip(counts, files.column(f"partition.{partition}").to_pylist(),
+                                                  strict=True) if value in wanted)
+
+
+def merge(path: str, frame: DataFrame, condition: str, update_if: str | None = None) -> None:
+    """MERGE a small Spark frame (brought to the driver through Arrow) into a table by `condition` between `t`
+    (the table) and `s` (the frame): matched rows are updated (those meeting `update_if`), the others inserted."""
+    target = table(path)
+    source = frame_for(target, frame)
+    if source.num_rows:
+        target.merge(source, condition, source_alias="s", target_alias="t") \
+            .when_matched_update_all(predicate=update_if).when_not_matched_insert_all().execute()
+
+
+def overwrite_small(path: str, frame: DataFrame, user_metadata: str) -> bool:
+    """Overwrite a small table with a Spark frame from the driver, the commit carrying `user_metadata`, when the
+    table exists with the frame's columns and types and holds at most half of DRIVER_ROWS (a derived table does
+    not double in a day); False, with nothing written, when Spark's writer must do it (a new table, a changed
+    schema, a large one)."""
+    if not _is_table(path):
+        return False
+    target = table(path)
+    columns = StructType.fromJson(json.loads(target.schema().to_json()))
+    if [(f.name, f.dataType) for f in columns] != [(f.name, f.dataType) for f in frame.schema] \
+            or row_count(path) > DRIVER_ROWS // 2:
+        return False
+    write_deltalake(target, frame_for(target, frame), mode="overwrite",
+                    commit_properties=CommitProperties(custom_metadata={"userMetadata": user_metadata}))
+    return True
 
 
 def read_frame(spark: SparkSession, path: str, schema: StructType) -> DataFrame:

@@ -204,7 +204,8 @@ def _rebuild(settings: Settings, name: str, frame: DataFrame, inputs: str, full:
         before, commit = lake.last_commit(frame.sparkSession, path)
         if not full and commit.get("userMetadata") == inputs:
             return m
-        _write(frame, settings, name, inputs=inputs)
+        if not small_commits.overwrite_small(path, frame, inputs):
+            _write(frame, settings, name, inputs=inputs)
         m.rows_read = m.rows_written = lake.committed_rows(frame.sparkSession, path, before)
     return m
 
@@ -404,8 +405,12 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         months = sorted(set(days.values()) | moved_from)  # the months moved records leave, to MERGE them there
         condition = " AND ".join(f"t.{k} = s.{k}" for k in fact.key)
         condition += f" AND t.{fact.partition} IN ({', '.join(repr(m) for m in months)})"
-        DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition) \
-            .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
+        if metrics.rows_read <= small_commits.DRIVER_ROWS \
+                and small_commits.touched_rows(path, fact.partition, months) <= small_commits.DRIVER_MERGE_ROWS:
+            small_commits.merge(path, rows, condition)
+        else:
+            DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition) \
+                .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
         metrics.rows_written = lake.committed_rows(spark, path, before)
         _keep_unresolved(spark, settings, fact, (kept, rows, metrics.rows_read))
         return FactChange(before, days, frozenset(moved_from))

@@ -132,7 +132,7 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
             try:
                 kept_rows = kept.count()  # fills the cache and the observed counts; a broken `fail` rule stops here
                 if kept_rows:
-                    _merge_loads(spark, settings, kept, entity, loads)
+                    _merge_loads(spark, settings, kept, kept_rows, entity, loads)
                     stats = checked.get
                 else:
                     # Nothing to merge. With adaptive execution Spark replaces a cached result it finds empty by an
@@ -226,7 +226,8 @@ def _overwrite(kept: DataFrame, target: str, entity: Entity) -> None:
                overwriteSchema="true")
 
 
-def _merge_loads(spark: SparkSession, settings: Settings, kept: DataFrame, entity: Entity, loads: list[str]) -> None:
+def _merge_loads(spark: SparkSession, settings: Settings, kept: DataFrame, kept_rows: int, entity: Entity,
+                 loads: list[str]) -> None:
     """MERGE the loads' kept rows into the entity, over the months they fall in and those they move records out of;
     the latter are recorded first (`MOVES`), for gold: a re-run after a failure would find the records moved."""
     target = silver_path(settings, entity.name)
@@ -235,34 +236,40 @@ def _merge_loads(spark: SparkSession, settings: Settings, kept: DataFrame, entit
     if moved_from:  # the table exists: moving needs an earlier run, whose `mark_processed` created it
         small_commits.write_rows(spark, lake.table_path(settings, "_ops", MOVES), MOVES_SCHEMA, [
             {"entity": entity.name, "_load_id": load, "month": month} for load in loads for month in moved_from])
-    _merge(spark, kept, target, entity, months + moved_from)
+    _merge(spark, kept, kept_rows, target, entity, months + moved_from)
 
 
-def _merge(spark: SparkSession, kept: DataFrame, target: str, entity: Entity, months: list[str]) -> None:
-    """MERGE the kept rows into the entity; a partitioned entity's condition names `months`, the only ones touched."""
+def _merge(spark: SparkSession, kept: DataFrame, kept_rows: int, target: str, entity: Entity,
+           months: list[str]) -> None:
+    """MERGE the kept rows into the entity; a partitioned entity's condition names `months`, the only ones touched.
+
+    A MERGE of few rows into a small table (its touched part) is made from the driver with delta-rs
+    (`small_commits.merge`): a Spark MERGE is a dozen jobs of fixed cost, and a day's run makes one per entity."""
     from delta.tables import DeltaTable
 
     if not lake.exists(spark, target):
         _overwrite(kept, target, entity)
         return
-    table = DeltaTable.forPath(spark, target)
     if entity.history == "scd2":
         affected = kept.select(*entity.key).distinct()
-        history = table.toDF().join(affected, list(entity.key), "left_semi").drop("valid_to", "is_current")
+        history = lake.read(spark, target).join(affected, list(entity.key), "left_semi") \
+            .drop("valid_to", "is_current")
         incoming_versions = kept.select(*entity.key, "valid_from")
         older = history.join(incoming_versions, [*entity.key, "valid_from"], "left_anti")
         source = _versions(older.unionByName(kept), entity)
-        condition = " AND ".join(f"t.{k} = s.{k}" for k in (*entity.key, "valid_from"))
-        (table.alias("t").merge(source.alias("s"), condition)
-         .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
-        return
-    condition = " AND ".join(f"t.{k} = s.{k}" for k in entity.key)
+        keys, update_if = (*entity.key, "valid_from"), None
+    else:
+        source, keys, update_if = kept, entity.key, f"s.{entity.latest_by} >= t.{entity.latest_by}"
+    condition = " AND ".join(f"t.{k} = s.{k}" for k in keys)
     if entity.partition:
         listed = ", ".join(f"'{m}'" for m in months) or "NULL"
         condition += f" AND t.{entity.partition} IN ({listed})"  # prunes MERGE to the months this load touches
-    (table.alias("t").merge(kept.alias("s"), condition)
-     .whenMatchedUpdateAll(condition=f"s.{entity.latest_by} >= t.{entity.latest_by}")
-     .whenNotMatchedInsertAll().execute())
+    if kept_rows <= small_commits.DRIVER_ROWS \
+            and small_commits.touched_rows(target, entity.partition, months) <= small_commits.DRIVER_MERGE_ROWS:
+        small_commits.merge(target, source, condition, update_if)
+        return
+    (DeltaTable.forPath(spark, target).alias("t").merge(source.alias("s"), condition)
+     .whenMatchedUpdateAll(condition=update_if).whenNotMatchedInsertAll().execute())
 
 
 def _moved_from(spark: SparkSession, kept: DataFrame, target: str, entity: Entity, months: list[str]) -> list[str]:

@@ -1,7 +1,8 @@
 """The medallion scenario on `tiny` data with the defect manifest, built once per test session.
 
-Lake INC loads everything up to day L in a full run, then day L+1 incrementally, then day L+1 again; lake FULL
-loads everything up to day L+1 in one full run. Day L is the first sale of a product whose master data arrives
+Lake INC loads everything up to day L in a full run, then day L+1 incrementally, then day L+1 again; lake
+INC_SPARK is INC after day L, then day L+1 with no table small enough for the driver's writes; lake FULL loads
+everything up to day L+1 in one full run. Day L is the first sale of a product whose master data arrives
 on day L+1 (a late-arriving dimension). The medallion tests check the lakes; the warehouse tests load FULL's gold.
 """
 
@@ -20,7 +21,7 @@ from pipelines.copy_database import copy_tables
 from pipelines.sources.defects import DefectRates
 from pipelines.sources.generate import generate
 from retail.settings import Settings, load_settings
-from spark_pools import lake
+from spark_pools import lake, small_commits
 from spark_pools.gold.star import UNKNOWN
 from spark_pools.jobs import BatchRun, run_batch
 from spark_pools.session import get_spark
@@ -39,6 +40,7 @@ GOLD = ["dim_store", "dim_product", "dim_customer", "dim_supplier", "dim_channel
 class Scenario:
     spark: SparkSession
     inc: Settings
+    inc_spark: Settings  # INC's day L+1 again, from its lake after day L, with every MERGE and rewrite through Spark
     full: Settings
     manifest: dict
     landing: Path
@@ -90,13 +92,18 @@ def build_scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     spark = get_spark(inc)
     copy_tables(landing, day_l)
     runs = [run_batch(inc, day_l, full=True, spark=spark)]
+    shutil.copytree(base / "inc", base / "inc_spark")
     sales = lake.read(spark, lake.table_path(inc, "gold", "fact_sales"))
     unresolved = sales.where((F.col("sku") == late["sku"]) & (F.col("product_key") == UNKNOWN)).count()
     copy_tables(landing, day_next)
     runs.append(run_batch(inc, day_next, spark=spark))
     before, before_versions = checksums(spark, inc), versions(spark, inc)
     runs.append(run_batch(inc, day_next, spark=spark))
+    inc_spark = _settings(base / "inc_spark", landing)
+    with pytest.MonkeyPatch.context() as patch:  # no table small enough for the driver: every write through Spark
+        patch.setattr(small_commits, "DRIVER_ROWS", 0)
+        runs.append(run_batch(inc_spark, day_next, spark=spark))
     copy_tables(base / "landing_full", day_next)
     runs.append(run_batch(full, day_next, full=True, spark=spark))
-    return Scenario(spark, inc, full, result.manifest, landing, late["sku"], day_l, unresolved, runs, before,
-                    before_versions)
+    return Scenario(spark, inc, inc_spark, full, result.manifest, landing, late["sku"], day_l, unresolved, runs,
+                    before, before_versions)

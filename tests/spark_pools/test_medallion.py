@@ -1,8 +1,9 @@
 """The medallion batch for real, on `tiny` data with the defect manifest.
 
 One scenario (tests/spark_pools/scenario.py), built once per session: lake INC loads everything up to day L in
-a full run, then day L+1 incrementally, then day L+1 again; lake FULL loads everything up to day L+1 in one full
-run. Day L is the first sale of a product whose master data arrives on day L+1 (a late-arriving dimension).
+a full run, then day L+1 incrementally, then day L+1 again; lake INC_SPARK is INC after day L, then day L+1 with
+every MERGE and rewrite through Spark; lake FULL loads everything up to day L+1 in one full run. Day L is the
+first sale of a product whose master data arrives on day L+1 (a late-arriving dimension).
 """
 
 from __future__ import annotations
@@ -203,11 +204,23 @@ def test_running_the_same_load_twice_changes_nothing(scenario: Scenario) -> None
     assert versions(scenario.spark, scenario.inc) == scenario.versions_before_rerun
 
 
-def test_incremental_day_equals_a_full_recompute(scenario: Scenario) -> None:
-    inc, full = checksums(scenario.spark, scenario.inc), checksums(scenario.spark, scenario.full)
+@pytest.mark.parametrize("lake_name", ["inc", "inc_spark"])
+def test_incremental_day_equals_a_full_recompute(scenario: Scenario, lake_name: str) -> None:
+    """Whether the small tables' MERGEs and rewrites were made from the driver (INC) or by Spark (INC_SPARK)."""
+    inc, full = checksums(scenario.spark, getattr(scenario, lake_name)), checksums(scenario.spark, scenario.full)
     assert set(inc) == set(full)
     differing = {name for name in inc if inc[name] != full[name]}
     assert not differing, {name: (inc[name], full[name]) for name in differing}
+
+
+def test_small_tables_are_merged_and_rewritten_from_the_driver_unless_too_large(scenario: Scenario) -> None:
+    def engines(settings: Settings) -> set[str]:
+        return {lake.last_commit(scenario.spark, lake.table_path(settings, *name.split("/")))[1]["engineInfo"]
+                .split("/")[0].split(":")[0] for name in ("silver/customers", "silver/sales_lines", "gold/fact_sales",
+                                            "gold/dim_product", "gold/mart_customer_rfm")}
+
+    assert engines(scenario.inc) == {"delta-rs"}
+    assert engines(scenario.inc_spark) == {"Apache-Spark"}
 
 
 def test_no_clear_pii_past_silver(scenario: Scenario) -> None:
@@ -227,10 +240,14 @@ def test_no_clear_pii_past_silver(scenario: Scenario) -> None:
 def test_silver_merge_prunes_to_the_months_touched(scenario: Scenario) -> None:
     from delta.tables import DeltaTable
 
-    history = DeltaTable.forPath(scenario.spark, lake.table_path(scenario.inc, "silver", "sales_lines")).history()
+    history = DeltaTable.forPath(scenario.spark, lake.table_path(scenario.inc_spark, "silver", "sales_lines")) \
+        .history()
     merge = history.where("operation = 'MERGE'").orderBy(F.desc("version")).first()
     predicate = merge.operationParameters["predicate"]
     assert "sale_month" in predicate and "2026-01" in predicate  # one month: Spark writes it as an equality
+    _, commit = lake.last_commit(scenario.spark, lake.table_path(scenario.inc, "silver", "sales_lines"))
+    predicate = commit["operationParameters"]["mergePredicate"]  # the same MERGE from the driver
+    assert commit["operation"] == "MERGE" and "t.sale_month = '2026-01'" in predicate
     assert [f.partition for f in FACTS] == ["sale_month", "count_month", "movement_month"]
 
 

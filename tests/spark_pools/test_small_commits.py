@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from pyspark.sql import SparkSession
 
 from spark_pools import lake, small_commits
@@ -93,3 +95,58 @@ def test_row_count_and_earlier_versions_come_from_the_log(spark: SparkSession, t
     assert small_commits.row_count(table) == 1
     assert sorted(r["text"] for r in small_commits.read_rows(table, ("text",), version=1)) == ["a", "b", "c"]
     assert [r["text"] for r in small_commits.read_rows(table, ("text",))] == ["d"]
+
+
+def test_a_driver_merge_updates_the_matches_that_qualify_and_inserts_the_rest(spark: SparkSession,
+                                                                              tmp_path: Path) -> None:
+    table = str(tmp_path / "entity")
+    schema = "key string, amount decimal(12,2), seen timestamp, tags array<string>, month string"
+    at = datetime(2026, 1, 5, 10, tzinfo=UTC)
+    first = spark.createDataFrame([("a", Decimal("1.00"), at, ["x"], "2026-01"),
+                                   ("b", Decimal("2.00"), at, [], "2026-01"),
+                                   ("c", Decimal("3.00"), at, None, "2026-02")], schema)
+    lake.write(first, table, "overwrite", "month")
+    assert small_commits.touched_rows(table) == 3
+    assert small_commits.touched_rows(table, "month", ["2026-01"]) == 2
+    assert small_commits.touched_rows(table, "month", ["2025-12"]) == 0
+    before = lake.version(spark, table)
+    later, earlier = at + timedelta(days=1), at - timedelta(days=1)
+    source = spark.createDataFrame([("a", Decimal("1.50"), later, ["y", "z"], "2026-01"),
+                                    ("b", Decimal("9.99"), earlier, ["old"], "2026-01"),
+                                    ("d", Decimal("4.00"), later, None, "2026-01")], schema)
+    small_commits.merge(table, source, "t.key = s.key AND t.month IN ('2026-01')", "s.seen >= t.seen")
+    rows = {r.key: (r.amount, r.seen.astimezone(UTC), r.tags, r.month) for r in lake.read(spark, table).collect()}
+    assert rows == {"a": (Decimal("1.50"), later, ["y", "z"], "2026-01"),  # newer: updated
+                    "b": (Decimal("2.00"), at, [], "2026-01"),  # older than what the table holds: kept as it was
+                    "c": (Decimal("3.00"), at, None, "2026-02"),
+                    "d": (Decimal("4.00"), later, None, "2026-01")}
+    assert lake.committed_rows(spark, table, before) == 3  # the source rows, as for a Spark MERGE
+
+
+def test_a_small_table_is_rewritten_from_the_driver_unless_it_is_new_reshaped_or_large(
+        spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    table = str(tmp_path / "mart")
+    rows = spark.createDataFrame([("a", 1), ("b", 2)], "text string, n long")
+    assert not small_commits.overwrite_small(table, rows, "v1")  # no table yet: Spark creates it
+    lake.write(rows, table, "overwrite")
+    before = lake.version(spark, table)
+    assert small_commits.overwrite_small(table, rows.where("n = 2"), "v2")
+    assert [tuple(r) for r in lake.read(spark, table).collect()] == [("b", 2)]
+    assert lake.last_commit(spark, table)[1]["userMetadata"] == "v2"
+    assert lake.committed_rows(spark, table, before) == 1
+    assert not small_commits.overwrite_small(table, rows.selectExpr("text", "CAST(n AS int) AS n"), "v3")
+    assert not small_commits.overwrite_small(table, rows.withColumn("extra", rows.n), "v3")
+    monkeypatch.setattr(small_commits, "DRIVER_ROWS", 1)  # the table's one row is more than half of it
+    assert not small_commits.overwrite_small(table, rows, "v3")
+    assert lake.version(spark, table) == before + 1
+
+
+def test_large_keys_beside_a_null_arrive_exactly(spark: SparkSession, tmp_path: Path) -> None:
+    """A hashed surrogate key needs all 64 bits: pandas would turn a column of them with a null into floats."""
+    table = str(tmp_path / "keys")
+    schema = "key bigint, at timestamp"
+    lake.write(spark.createDataFrame([], schema), table, "overwrite")
+    keys = [(2**53 + 1, None), (-(2**63), datetime(2026, 1, 5, tzinfo=UTC)), (None, None), (2**63 - 1, None)]
+    assert small_commits.overwrite_small(table, spark.createDataFrame(keys, schema), "keys")
+    assert sorted(r.key for r in lake.read(spark, table).collect() if r.key is not None) == \
+        sorted(k for k, _ in keys if k is not None)

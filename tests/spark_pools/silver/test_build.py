@@ -9,7 +9,7 @@ from pyspark.sql import SparkSession
 
 from pipelines import catalog
 from retail.settings import Settings, load_settings
-from spark_pools import lake
+from spark_pools import lake, small_commits
 from spark_pools.ops import Metrics
 from spark_pools.session import get_spark
 from spark_pools.silver.build import MOVES, build, quarantine_path, silver_path
@@ -91,8 +91,13 @@ def test_an_incremental_load_that_keeps_no_row_is_still_accounted_for(settings: 
     metrics.check()
 
 
-def test_a_line_sent_again_with_its_sale_moved_to_another_month_moves(settings: Settings) -> None:
-    """Incremental equals full: the MERGE also covers the month the line sat in, instead of inserting it twice."""
+@pytest.mark.parametrize("merged_by", ["driver", "spark"])
+def test_a_line_sent_again_with_its_sale_moved_to_another_month_moves(settings: Settings, merged_by: str,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Incremental equals full: the MERGE also covers the month the line sat in, instead of inserting it twice;
+    whether made from the driver (a small table) or by Spark."""
+    if merged_by == "spark":
+        monkeypatch.setattr(small_commits, "DRIVER_ROWS", 0)
     spark = get_spark(settings)
     _bronze_pos(spark, settings, [catalog.CURRENCY, catalog.CURRENCY])
     build(spark, settings, SALES_LINES, ["L1"], True, Metrics("silver", "sales_lines"))

@@ -23,6 +23,10 @@ from retail.settings import Settings
 # (`maintenance.py`; Z-ordering needs their statistics). Tables are created with statistics on those alone: a table
 # property, so every later write follows it, delta-rs commits included.
 STATS_COLUMNS = ("_load_id", "_delivery_date")
+# A checkpoint every 10 commits: Spark's default, a table property so that delta-rs follows it too (its own default
+# is 100). The driver's small commits (`small_commits.py`) are most of some tables' commits, and a reader rebuilds
+# a table's state from its last checkpoint and the commits after it.
+CHECKPOINT_INTERVAL = "10"
 
 
 def root(settings: Settings) -> str:
@@ -57,7 +61,8 @@ def write(frame: DataFrame, path: str, mode: str, partition: str | None = None, 
     `stats` (its Z-order columns, and any other column whose statistics are read); one with none of them keeps
     row counts only."""
     stats = [c for c in STATS_COLUMNS if c in frame.columns] + list(stats)
-    writer = frame.write.format("delta").mode(mode).options(**options)
+    writer = frame.write.format("delta").mode(mode).options(**options) \
+        .option("delta.checkpointInterval", CHECKPOINT_INTERVAL)
     if stats:
         writer = writer.option("delta.dataSkippingStatsColumns", ",".join(stats))
     else:

@@ -30,8 +30,10 @@ from spark_pools import lake
 # The most rows a table read or written through the driver (`read_frame`, `replace`) may hold: beyond it, a table
 # that is usually small (rows left on an unknown member) goes through Spark instead of the driver's memory.
 DRIVER_ROWS = 200_000
-# The most rows of a table a MERGE from the driver may read (`merge`): beyond it, the table's MERGE runs in Spark.
-DRIVER_MERGE_ROWS = 1_000_000
+# The most rows of a table (the partitions it names) a MERGE from the driver may read (`merge`): beyond it, the
+# MERGE runs in Spark. 50 k sales lines (49 k new, 1 k updated) into a month of 1.6 M, warm, on 2 cores: 1.4-2.8 s
+# and one Spark job (collecting the source) from the driver, 3.8-10.6 s and 19 jobs through Spark.
+DRIVER_MERGE_ROWS = 5_000_000
 
 
 def storage_options(path: str) -> dict[str, str]:

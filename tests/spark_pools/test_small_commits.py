@@ -150,3 +150,13 @@ def test_large_keys_beside_a_null_arrive_exactly(spark: SparkSession, tmp_path: 
     assert small_commits.overwrite_small(table, spark.createDataFrame(keys, schema), "keys")
     assert sorted(r.key for r in lake.read(spark, table).collect() if r.key is not None) == \
         sorted(k for k, _ in keys if k is not None)
+
+
+def test_driver_commits_checkpoint_the_log_as_often_as_spark(spark: SparkSession, tmp_path: Path) -> None:
+    table = str(tmp_path / "ops")
+    small_commits.write_rows(spark, table, "text string, n long", [])
+    for n in range(int(lake.CHECKPOINT_INTERVAL)):
+        small_commits.write_rows(spark, table, "text string, n long", [{"text": "row", "n": n}])
+    checkpoints = sorted(p.name for p in Path(table, "_delta_log").glob("*.checkpoint.parquet"))
+    assert checkpoints == ["00000000000000000009.checkpoint.parquet"]
+    assert lake.read(spark, table).count() == int(lake.CHECKPOINT_INTERVAL)

@@ -1,5 +1,6 @@
 """Small Delta commits made from the driver with delta-rs (the `deltalake` package): the streaming job's
-real-time path, and the batch's bookkeeping (the `_ops` registries, run metrics and bronze rejects).
+real-time path, the batch's bookkeeping (the `_ops` registries, run metrics and bronze rejects), and its MERGEs
+and rewrites of few rows (silver entities, gold facts, dimensions and marts: `merge`, `overwrite_small`).
 
 A Spark write runs a few jobs of planning, scheduling and snapshot state: 1-4 s on a small pool whatever the
 row count (a 600-row MERGE into 5,000 real-time positions took 3.5 s on a 2-core machine), while delta-rs
@@ -27,8 +28,8 @@ from pyspark.sql.types import StructType
 
 from spark_pools import lake
 
-# The most rows a table read or written through the driver (`read_frame`, `replace`) may hold: beyond it, a table
-# that is usually small (rows left on an unknown member) goes through Spark instead of the driver's memory.
+# The most rows a table read or written through the driver (`read_frame`, `replace`, `overwrite_small`) or a MERGE
+# from it (`merge`) may hold: beyond it, they go through Spark instead of the driver's memory.
 DRIVER_ROWS = 200_000
 # The most rows of a table (the partitions it names) a MERGE from the driver may read (`merge`): beyond it, the
 # MERGE runs in Spark. 50 k sales lines (49 k new, 1 k updated) into a month of 1.6 M, warm, on 2 cores: 1.4-2.8 s
@@ -191,19 +192,21 @@ def merge(path: str, frame: DataFrame, condition: str, update_if: str | None = N
             .when_matched_update_all(predicate=update_if).when_not_matched_insert_all().execute()
 
 
-def overwrite_small(path: str, frame: DataFrame, user_metadata: str) -> bool:
-    """Overwrite a small table with a Spark frame from the driver, the commit carrying `user_metadata`, when the
-    table exists with the frame's columns and types and holds at most half of DRIVER_ROWS (a derived table does
-    not double in a day); False, with nothing written, when Spark's writer must do it (a new table, a changed
-    schema, a large one)."""
+def overwrite_small(path: str, frame: DataFrame, user_metadata: str, predicate: str | None = None,
+                    partition: str | None = None, values: Sequence[str] = ()) -> bool:
+    """Overwrite a small table with a Spark frame from the driver, or with `predicate` only its rows matching it (as
+    Spark's replaceWhere, the frame's rows checked against it too), the commit carrying `user_metadata`. Only when
+    the table exists with the frame's columns and types and what may be replaced (the whole table, or its
+    `partition` `values` the predicate names) holds at most half of DRIVER_ROWS: a derived table does not double in a
+    day. False, with nothing written, when Spark's writer must do it (a new table, a changed schema, a large one)."""
     if not _is_table(path):
         return False
     target = table(path)
     columns = StructType.fromJson(json.loads(target.schema().to_json()))
     if [(f.name, f.dataType) for f in columns] != [(f.name, f.dataType) for f in frame.schema] \
-            or row_count(path) > DRIVER_ROWS // 2:
+            or touched_rows(path, partition, values) > DRIVER_ROWS // 2:
         return False
-    write_deltalake(target, frame_for(target, frame), mode="overwrite",
+    write_deltalake(target, frame_for(target, frame), mode="overwrite", predicate=predicate,
                     commit_properties=CommitProperties(custom_metadata={"userMetadata": user_metadata}))
     return True
 

@@ -231,12 +231,15 @@ def _sales_daily(spark: SparkSession, settings: Settings, products: DataFrame, s
             return m
         days = None if full else _days_changed(settings, sales, versions["gold/dim_product"], built_from, sales_change)
         if days is None:
-            _write(marts.sales_daily(sales, products), settings, name, inputs=inputs)
+            whole = marts.sales_daily(sales, products)
+            if not small_commits.overwrite_small(path, whole, inputs):
+                _write(whole, settings, name, inputs=inputs)
         elif days:
             changed = sales.where(F.col(SALES.partition).isin(sorted(set(days.values())))
                                   & F.col("date_key").isin(sorted(days)))
-            lake.write(marts.sales_daily(changed, products), path, "overwrite", userMetadata=inputs,
-                       replaceWhere=f"date_key IN ({', '.join(str(day) for day in sorted(days))})")
+            frame, where = marts.sales_daily(changed, products), f"date_key IN ({', '.join(map(str, sorted(days)))})"
+            if not small_commits.overwrite_small(path, frame, inputs, where):
+                lake.write(frame, path, "overwrite", userMetadata=inputs, replaceWhere=where)
         m.rows_read = m.rows_written = lake.committed_rows(spark, path, before)
     return m
 
@@ -264,8 +267,9 @@ def _stock_performance(spark: SparkSession, settings: Settings, gold: dict[str, 
             if months is None:
                 lake.write(sums, path, "overwrite", "month", overwriteSchema="true", userMetadata=json.dumps(inputs))
             else:
-                lake.write(sums, path, "overwrite", userMetadata=json.dumps(inputs),
-                           replaceWhere=f"month IN ({', '.join(repr(month) for month in sorted(months))})")
+                where = f"month IN ({', '.join(repr(month) for month in sorted(months))})"
+                if not small_commits.overwrite_small(path, sums, json.dumps(inputs), where, "month", sorted(months)):
+                    lake.write(sums, path, "overwrite", userMetadata=json.dumps(inputs), replaceWhere=where)
             m.rows_read = m.rows_written = lake.committed_rows(spark, path, before)
     mart = _rebuild(settings, "mart_stock_performance", marts.stock_performance(lake.read(spark, path), products),
                     json.dumps(_versions(spark, settings, (f"gold/{STOCK_BY_MONTH}", "gold/dim_product"))), full)

@@ -4,6 +4,7 @@ days rewritten), and a fact MERGE moving a record whose date changed month. Gold
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import date
 from decimal import Decimal
@@ -90,7 +91,7 @@ def test_only_the_days_the_fact_changed_and_the_days_of_recategorised_products_a
     # Day 4 (new sale) and days 1 and 3 (product 2 moved to Games) are recomputed; day 2 is kept as it was.
     assert _refresh(spark, settings, FactChange(before, {20260104: "2026-01"})) == 4
     commit = lake.last_commit(spark, gold_path(settings, "mart_sales_daily"))[1]
-    assert "20260101, 20260103, 20260104" in commit["operationParameters"]["predicate"]
+    assert re.findall(r"\d{8}", commit["operationParameters"]["predicate"]) == ["20260101", "20260103", "20260104"]
     assert json.loads(commit["userMetadata"])["gold/fact_sales"] == before + 1
     assert _sales_daily(spark, settings, lake.read(spark, gold_path(settings, "dim_product")),
                         FactChange(before + 1, {}), full=False).rows_written == 0  # nothing new: no commit
@@ -195,7 +196,7 @@ def test_stock_performance_recomputes_only_the_months_the_facts_changed(spark: S
     before = _table(spark, settings, "fact_sales", [_sale(february, 2)], STOCK["fact_sales"], "append")
     assert run(unchanged | {"fact_sales": FactChange(before - 1, {20260202: "2026-02"})}) == 1
     commit = lake.last_commit(spark, sums)[1]
-    assert commit["operationParameters"]["predicate"] == "month IN ('2026-02')"
+    assert re.findall(r"\d{4}-\d\d", commit["operationParameters"]["predicate"]) == ["2026-02"]
     assert json.loads(commit["userMetadata"])["gold/fact_sales"] == before
     later = _table(spark, settings, "fact_sales", [_sale(january, 5)], STOCK["fact_sales"], "append")
     assert run(unchanged | {"fact_sales": FactChange(later, {})}) == 2  # the sums missed a version: all months

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
@@ -93,13 +93,22 @@ def frame_for(target: DeltaTable, frame: DataFrame, constants: Mapping[str, obje
     schema, stamps = _arrow_schema(target)
     fields = [f for f in schema if f.name not in constants]
     as_text = {f.name for f in fields if f.name in stamps or pa.types.is_int64(f.type)}
-    data = frame.select(*[(F.unix_micros(f.name) if f.name in stamps else F.col(f.name)).cast("string").alias(f.name)
-                          if f.name in as_text else F.col(f.name) for f in fields]).toPandas()
+
+    def sent(name: str) -> Column:
+        value = F.unix_micros(name) if name in stamps else F.col(name)
+        return value.cast("string").alias(name) if name in as_text else value
+
+    data = frame.select(*[sent(f.name) for f in fields]).toPandas()
     found = pa.Table.from_pandas(data, schema=pa.schema([pa.field(f.name, pa.string()) if f.name in as_text else f
                                                          for f in fields]), preserve_index=False)
-    return pa.table({f.name: (found.column(f.name).cast(pa.int64()) if f.name in as_text else found.column(f.name))
-                     .cast(f.type) if f.name not in constants
-                     else pa.array([_utc(constants[f.name])] * found.num_rows, f.type) for f in schema}, schema=schema)
+
+    def arrived(field: pa.Field) -> pa.ChunkedArray | pa.Array:
+        if field.name in constants:
+            return pa.array([_utc(constants[field.name])] * found.num_rows, field.type)
+        column = found.column(field.name)
+        return (column.cast(pa.int64()) if field.name in as_text else column).cast(field.type)
+
+    return pa.table({f.name: arrived(f) for f in schema}, schema=schema)
 
 
 def append(path: str, rows: Iterable[Mapping[str, object]] | DataFrame, once: tuple[str, int] | None = None,

@@ -1,6 +1,6 @@
 """Small Delta commits made from the driver with delta-rs (the `deltalake` package): the streaming job's
 real-time path, the batch's bookkeeping (the `_ops` registries, run metrics and bronze rejects), and its MERGEs
-and rewrites of few rows (silver entities, gold facts, dimensions and marts: `merge`, `overwrite_small`).
+and rewrites of few rows (silver entities, gold facts, dimensions and marts: `merge_small`, `overwrite_small`).
 
 A Spark write runs a few jobs of planning, scheduling and snapshot state: 1-4 s on a small pool whatever the
 row count (a 600-row MERGE into 5,000 real-time positions took 3.5 s on a 2-core machine), while delta-rs
@@ -29,9 +29,9 @@ from pyspark.sql.types import StructType
 from spark_pools import lake
 
 # The most rows a table read or written through the driver (`read_frame`, `replace`, `overwrite_small`) or a MERGE
-# from it (`merge`) may hold: beyond it, they go through Spark instead of the driver's memory.
+# from it (`merge_small`) may hold: beyond it, they go through Spark instead of the driver's memory.
 DRIVER_ROWS = 200_000
-# The most rows of a table (the partitions it names) a MERGE from the driver may read (`merge`): beyond it, the
+# The most rows of a table (the partitions it names) a MERGE from the driver may read (`merge_small`): beyond it, the
 # MERGE runs in Spark. 50 k sales lines (49 k new, 1 k updated) into a month of 1.6 M, warm, on 2 cores: 1.4-2.8 s
 # and one Spark job (collecting the source) from the driver, 3.8-10.6 s and 19 jobs through Spark.
 DRIVER_MERGE_ROWS = 5_000_000
@@ -144,7 +144,7 @@ def _files(path: str) -> pa.Table:
 
 def row_count(path: str) -> int:
     """The rows of a table's latest version, from the record counts its log keeps per file: no data file is read."""
-    return sum(count or 0 for count in _files(path).column("num_records").to_pylist())
+    return touched_rows(path)
 
 
 def column_range(path: str, column: str) -> tuple[object, object] | None:
@@ -180,9 +180,13 @@ def replace(spark: SparkSession, path: str, frame: DataFrame, user_metadata: str
 
 
 def touched_rows(path: str, partition: str | None = None, values: Sequence[str] = ()) -> int:
-    """The rows a MERGE naming these partition `values` reads of the table (all its rows when unpartitioned), from
-    the record counts its log keeps: no data file is read."""
-    files = _files(path)
+    """The rows a MERGE or overwrite naming these partition `values` reads of the table (all its rows when
+    unpartitioned), from the record counts its log keeps: no data file is read."""
+    return _touched(table(path), partition, values)
+
+
+def _touched(target: DeltaTable, partition: str | None, values: Sequence[str]) -> int:
+    files = pa.table(target.get_add_actions(flatten=True))
     counts = files.column("num_records").to_pylist()
     if partition is None:
         return sum(count or 0 for count in counts)
@@ -191,14 +195,20 @@ def touched_rows(path: str, partition: str | None = None, values: Sequence[str] 
                                                   strict=True) if value in wanted)
 
 
-def merge(path: str, frame: DataFrame, condition: str, update_if: str | None = None) -> None:
-    """MERGE a small Spark frame (brought to the driver through Arrow) into a table by `condition` between `t`
-    (the table) and `s` (the frame): matched rows are updated (those meeting `update_if`), the others inserted."""
+def merge_small(path: str, frame: DataFrame, rows: int, condition: str, update_if: str | None = None,
+                partition: str | None = None, values: Sequence[str] = ()) -> bool:
+    """MERGE a Spark frame of `rows` rows (brought to the driver through Arrow) into a table by `condition` between
+    `t` (the table) and `s` (the frame): matched rows are updated (those meeting `update_if`), the others inserted.
+    Only when the frame holds at most DRIVER_ROWS and the table (its `partition` `values` the condition names) at
+    most DRIVER_MERGE_ROWS; False, with nothing written, when Spark's MERGE must do it."""
     target = table(path)
+    if rows > DRIVER_ROWS or _touched(target, partition, values) > DRIVER_MERGE_ROWS:
+        return False
     source = frame_for(target, frame)
     if source.num_rows:
         target.merge(source, condition, source_alias="s", target_alias="t") \
             .when_matched_update_all(predicate=update_if).when_not_matched_insert_all().execute()
+    return True
 
 
 def overwrite_small(path: str, frame: DataFrame, user_metadata: str, predicate: str | None = None,
@@ -213,7 +223,7 @@ def overwrite_small(path: str, frame: DataFrame, user_metadata: str, predicate: 
     target = table(path)
     columns = StructType.fromJson(json.loads(target.schema().to_json()))
     if [(f.name, f.dataType) for f in columns] != [(f.name, f.dataType) for f in frame.schema] \
-            or touched_rows(path, partition, values) > DRIVER_ROWS // 2:
+            or _touched(target, partition, values) > DRIVER_ROWS // 2:
         return False
     write_deltalake(target, frame_for(target, frame), mode="overwrite", predicate=predicate,
                     commit_properties=CommitProperties(custom_metadata={"userMetadata": user_metadata}))

@@ -409,10 +409,7 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         months = sorted(set(days.values()) | moved_from)  # the months moved records leave, to MERGE them there
         condition = " AND ".join(f"t.{k} = s.{k}" for k in fact.key)
         condition += f" AND t.{fact.partition} IN ({', '.join(repr(m) for m in months)})"
-        if metrics.rows_read <= small_commits.DRIVER_ROWS \
-                and small_commits.touched_rows(path, fact.partition, months) <= small_commits.DRIVER_MERGE_ROWS:
-            small_commits.merge(path, rows, condition)
-        else:
+        if not small_commits.merge_small(path, rows, metrics.rows_read, condition, None, fact.partition, months):
             DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition) \
                 .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
         metrics.rows_written = lake.committed_rows(spark, path, before)

@@ -244,7 +244,7 @@ def _merge(spark: SparkSession, kept: DataFrame, kept_rows: int, target: str, en
     """MERGE the kept rows into the entity; a partitioned entity's condition names `months`, the only ones touched.
 
     A MERGE of few rows into a small table (its touched part) is made from the driver with delta-rs
-    (`small_commits.merge`): a Spark MERGE is a dozen jobs of fixed cost, and a day's run makes one per entity."""
+    (`small_commits.merge_small`): a Spark MERGE is a dozen jobs of fixed cost, and a day's run makes one per entity."""
     from delta.tables import DeltaTable
 
     if not lake.exists(spark, target):
@@ -264,9 +264,7 @@ def _merge(spark: SparkSession, kept: DataFrame, kept_rows: int, target: str, en
     if entity.partition:
         listed = ", ".join(f"'{m}'" for m in months) or "NULL"
         condition += f" AND t.{entity.partition} IN ({listed})"  # prunes MERGE to the months this load touches
-    if kept_rows <= small_commits.DRIVER_ROWS \
-            and small_commits.touched_rows(target, entity.partition, months) <= small_commits.DRIVER_MERGE_ROWS:
-        small_commits.merge(target, source, condition, update_if)
+    if small_commits.merge_small(target, source, kept_rows, condition, update_if, entity.partition, months):
         return
     (DeltaTable.forPath(spark, target).alias("t").merge(source.alias("s"), condition)
      .whenMatchedUpdateAll(condition=update_if).whenNotMatchedInsertAll().execute())

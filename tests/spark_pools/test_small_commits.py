@@ -97,8 +97,8 @@ def test_row_count_and_earlier_versions_come_from_the_log(spark: SparkSession, t
     assert [r["text"] for r in small_commits.read_rows(table, ("text",))] == ["d"]
 
 
-def test_a_driver_merge_updates_the_matches_that_qualify_and_inserts_the_rest(spark: SparkSession,
-                                                                              tmp_path: Path) -> None:
+def test_a_driver_merge_updates_the_matches_that_qualify_and_inserts_the_rest(
+        spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     table = str(tmp_path / "entity")
     schema = "key string, amount decimal(12,2), seen timestamp, tags array<string>, month string"
     at = datetime(2026, 1, 5, 10, tzinfo=UTC)
@@ -114,7 +114,14 @@ def test_a_driver_merge_updates_the_matches_that_qualify_and_inserts_the_rest(sp
     source = spark.createDataFrame([("a", Decimal("1.50"), later, ["y", "z"], "2026-01"),
                                     ("b", Decimal("9.99"), earlier, ["old"], "2026-01"),
                                     ("d", Decimal("4.00"), later, None, "2026-01")], schema)
-    small_commits.merge(table, source, "t.key = s.key AND t.month IN ('2026-01')", "s.seen >= t.seen")
+    condition = "t.key = s.key AND t.month IN ('2026-01')"
+    assert not small_commits.merge_small(table, source, small_commits.DRIVER_ROWS + 1, condition, "s.seen >= t.seen",
+                                         "month", ["2026-01"])  # too many rows for the driver: Spark's MERGE
+    monkeypatch.setattr(small_commits, "DRIVER_MERGE_ROWS", 1)
+    assert not small_commits.merge_small(table, source, 3, condition, "s.seen >= t.seen", "month", ["2026-01"])
+    assert lake.version(spark, table) == before  # nothing written
+    monkeypatch.setattr(small_commits, "DRIVER_MERGE_ROWS", 2)  # January's two rows
+    assert small_commits.merge_small(table, source, 3, condition, "s.seen >= t.seen", "month", ["2026-01"])
     rows = {r.key: (r.amount, r.seen.astimezone(UTC), r.tags, r.month) for r in lake.read(spark, table).collect()}
     assert rows == {"a": (Decimal("1.50"), later, ["y", "z"], "2026-01"),  # newer: updated
                     "b": (Decimal("2.00"), at, [], "2026-01"),  # older than what the table holds: kept as it was

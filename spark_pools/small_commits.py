@@ -1,6 +1,7 @@
 """Small Delta commits made from the driver with delta-rs (the `deltalake` package): the streaming job's
-real-time path, the batch's bookkeeping (the `_ops` registries, run metrics and bronze rejects), and its MERGEs
-and rewrites of few rows (silver entities, gold facts, dimensions and marts: `merge_small`, `overwrite_small`).
+real-time path, the batch's bookkeeping (the `_ops` registries, run metrics and bronze rejects), and its MERGEs,
+rewrites and appends of few rows (silver entities, gold facts, dimensions and marts: `merge_small`,
+`overwrite_small`; a day's bronze files and silver quarantine: `append_small`).
 
 A Spark write runs a few jobs of planning, scheduling and snapshot state: 1-4 s on a small pool whatever the
 row count (a 600-row MERGE into 5,000 real-time positions took 3.5 s on a 2-core machine), while delta-rs
@@ -35,6 +36,9 @@ DRIVER_ROWS = 200_000
 # MERGE runs in Spark. 50 k sales lines (49 k new, 1 k updated) into a month of 1.6 M, warm, on 2 cores: 1.4-2.8 s
 # and one Spark job (collecting the source) from the driver, 3.8-10.6 s and 19 jobs through Spark.
 DRIVER_MERGE_ROWS = 5_000_000
+# The most text (bytes of landed files) whose parsed rows bronze appends from the driver (`append_small`): about
+# DRIVER_ROWS lines of the till files (some 110 bytes a line).
+DRIVER_TEXT_BYTES = 24 * 2**20
 
 
 def storage_options(path: str) -> dict[str, str]:
@@ -122,6 +126,16 @@ def append(path: str, rows: Iterable[Mapping[str, object]] | DataFrame, once: tu
     if data.num_rows:
         write_deltalake(target, data, mode="append", commit_properties=transaction(*once) if once else None)
     return True
+
+
+def append_small(path: str, frame: DataFrame, size: int, limit: int,
+                 constants: Mapping[str, object] | None = None) -> bool:
+    """Append a Spark frame (with `constants`, see `frame_for`) from the driver: only into an existing table, and
+    only when its `size` (its rows, or the bytes of text it was parsed from) is within `limit` (DRIVER_ROWS,
+    DRIVER_TEXT_BYTES). False, with nothing written, when Spark's writer must do it."""
+    if size > limit or not _is_table(path):
+        return False
+    return append(path, frame, constants=constants)
 
 
 def _is_table(path: str) -> bool:

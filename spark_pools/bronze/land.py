@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame, Observation, Row, SparkSession
@@ -25,7 +25,6 @@ from spark_pools.ops import Metrics, measured
 from spark_pools.parallel import run_all
 
 MAX_EXTRA_COLUMNS = 16  # columns a CSV file may carry beyond its contract before the load fails loudly
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 REJECTS = "_rejects"
 REGISTRY = "bronze_files"
 REJECT_SCHEMA = ("source string, _source_file string, raw_text string, raw_base64 string, reason string, "
@@ -44,6 +43,11 @@ class SchemaDriftError(RuntimeError):
 def bronze_schema(source: Source) -> str:
     """A source's bronze table: every contract column as the text received, then the lineage (what `_land` writes)."""
     return ", ".join(f"{name} string" for name in source.column_names) + ", " + LINEAGE_SCHEMA
+
+
+def bronze_columns(source: Source) -> list[str]:
+    """The bronze table's column names, in order."""
+    return [column.split(" ")[0] for column in bronze_schema(source).split(", ")]
 
 
 def pattern(source: Source, delivery: date | None) -> str:
@@ -72,7 +76,8 @@ def land_sources(spark: SparkSession, settings: Settings, sources: list[Source],
                    if (source.name, _relative(p, depth), size, mod) not in known]
             if not new:
                 return metrics, [], []
-            rejected = _land(spark, settings, source, [p for p, _, _ in new], depth, load_id, metrics)
+            rejected = _land(spark, settings, source, [p for p, _, _ in new], sum(size for _, size, _ in new), depth,
+                             load_id, metrics)
         landed_ts = datetime.now(UTC)
         return metrics, rejected, [{"source": source.name, "file": _relative(p, depth), "size": size, "modified": mod,
                                     "_load_id": load_id, "landed_ts": landed_ts} for p, size, mod in new]
@@ -88,14 +93,16 @@ def land_sources(spark: SparkSession, settings: Settings, sources: list[Source],
     return [m for m, _, _ in outcomes]
 
 
-def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[str], depth: int, load_id: str,
-          metrics: Metrics) -> list[dict]:
+def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[str], text_bytes: int, depth: int,
+          load_id: str, metrics: Metrics) -> list[dict]:
     """Append the good rows; return the rejects (few) for one shared commit.
 
     The files are parsed once: the write of the good rows also counts the lines and gathers the rejects, as
     metrics Spark observes while it writes (a CSV source first reads its header lines, one per file). What was
     read is counted from the lines, what was written from the Delta commit's own metrics and what was rejected
-    from the rejects: three independent counts."""
+    from the rejects: three independent counts. A day's few files (at most `small_commits.DRIVER_TEXT_BYTES`) are
+    appended from the driver with delta-rs, the rest by Spark's writer; the lineage values of the load are added
+    to the rows there, not written into the code Spark generates for the parse."""
     target = lake.table_path(settings, "bronze", source.name)
     landed = [_relative(path, depth) for path in paths]
     if source.landed_format == "csv":
@@ -111,33 +118,33 @@ def _land(spark: SparkSession, settings: Settings, source: Source, paths: list[s
     else:
         delivered = spark.createDataFrame([(file, delivery_date(file)) for file in landed], FILE_SCHEMA)
         parsed = _parse_json(source, _lines(spark, paths, depth)).join(F.broadcast(delivered), "_source_file", "left")
-    parsed = parsed.withColumns({"_ingest_ts": F.current_timestamp(), "_load_id": F.lit(load_id)})
+    lineage = {"_source_system": source.system, "_ingest_ts": datetime.now(UTC), "_load_id": load_id}
     reject = F.struct(
         F.lit(source.name).alias("source"), "_source_file",
         F.decode(F.col("value").cast("binary"), "UTF-8").alias("raw_text"),
         F.base64(F.col("value").cast("binary")).alias("raw_base64"), F.col("_reason").alias("reason"),
-        F.date_format("_delivery_date", "yyyy-MM-dd").alias("_delivery_date"),
-        F.unix_micros("_ingest_ts").alias("_ingest_ts"), "_load_id")
+        F.date_format("_delivery_date", "yyyy-MM-dd").alias("_delivery_date"))
     read = Observation(f"bronze {source.name}")
     observed = parsed.observe(read, F.count(F.lit(1)).alias("lines"), F.to_json(
         F.collect_list(F.when(F.col("_reason").isNotNull(), reject)), {"ignoreNullFields": "false"}).alias("rejects"))
+    good = observed.where(F.col("_reason").isNull()).select(*source.column_names, "_rescued_data", "_source_file",
+                                                            "_delivery_date")
     before = lake.version(spark, target)
-    lake.write(observed.where(F.col("_reason").isNull()).select(
-        *[F.col(c) for c in source.column_names], "_rescued_data", F.lit(source.system).alias("_source_system"),
-        "_source_file", "_delivery_date", "_ingest_ts", "_load_id",
-    ), target, "append")
-    rejects = [_typed_reject(row) for row in json.loads(read.get["rejects"])]
+    if not small_commits.append_small(target, good, text_bytes, small_commits.DRIVER_TEXT_BYTES, lineage):
+        lake.write(good.select(*[F.lit(lineage[name]).alias(name) if name in lineage else F.col(name)
+                                 for name in bronze_columns(source)]), target, "append")
+    rejects = [_typed_reject(row, lineage) for row in json.loads(read.get["rejects"])]
     metrics.rows_read = read.get["lines"]
     metrics.rows_written = lake.committed_rows(spark, target, before)
     metrics.rows_rejected = len(rejects)
     return rejects
 
 
-def _typed_reject(row: dict) -> dict:
-    """A reject as observed (JSON: the date as text, the time as microseconds) with its date and time typed."""
+def _typed_reject(row: dict, lineage: dict[str, object]) -> dict:
+    """A reject as observed (JSON: the date as text) with its date typed and the load's time and id."""
     delivery = row["_delivery_date"]
     return {**row, "_delivery_date": date.fromisoformat(delivery) if delivery else None,
-            "_ingest_ts": EPOCH + timedelta(microseconds=row["_ingest_ts"])}
+            "_ingest_ts": lineage["_ingest_ts"], "_load_id": lineage["_load_id"]}
 
 
 def _lines(spark: SparkSession, paths: list[str], depth: int) -> DataFrame:

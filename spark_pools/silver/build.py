@@ -141,12 +141,14 @@ def build(spark: SparkSession, settings: Settings, entity: Entity, loads: list[s
                     stats = rows.agg(*counts).first().asDict()
             finally:
                 kept.unpersist()
-    if stats["quarantined"] or full:  # a full rebuild resets the quarantine, even to empty
-        lake.write(bad if stats["quarantined"] else bad.limit(0), quarantine, "overwrite" if full else "append",
-                   overwriteSchema="true")
+    quarantined = stats["quarantined"] or 0
+    if full:  # a full rebuild resets the quarantine, even to empty
+        lake.write(bad if quarantined else bad.limit(0), quarantine, "overwrite", overwriteSchema="true")
+    elif quarantined and not small_commits.append_small(quarantine, bad, quarantined, small_commits.DRIVER_ROWS):
+        lake.write(bad, quarantine, "append")
     # Written and quarantined are read back from the Delta commits themselves, not from our own counts.
     written = lake.committed_rows(spark, target, before[target]) if entity.history == "upsert" else kept_rows
-    good_rows = stats["read"] - (stats["quarantined"] or 0)
+    good_rows = stats["read"] - quarantined
     metrics.rows_read = stats["read"]
     metrics.rows_quarantined = lake.committed_rows(spark, quarantine, before[quarantine])
     metrics.rows_written = written

@@ -10,7 +10,7 @@ from pyspark.sql import SparkSession
 
 from pipelines.catalog import SOURCES
 from retail.settings import load_settings
-from spark_pools import lake
+from spark_pools import lake, small_commits
 from spark_pools.bronze.land import (
     MAX_EXTRA_COLUMNS,
     REGISTRY,
@@ -123,3 +123,38 @@ def test_json_lines_carry_their_files_lineage(spark: SparkSession, tmp_path: Pat
     assert (row._source_file, row._delivery_date) == ("feedback/2026-03-02/feedback_20260302.jsonl", DAY)
     (reject,) = lake.read(spark, lake.table_path(settings, "bronze", "_rejects")).collect()
     assert (reject.reason, reject._delivery_date, reject._source_file) == ("malformed JSON", DAY, row._source_file)
+
+
+@pytest.mark.parametrize("driver", [True, False], ids=["driver", "spark"])
+def test_a_days_files_append_to_an_existing_table_from_the_driver_or_through_spark(
+        spark: SparkSession, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, driver: bool) -> None:
+    """The first landing creates the table through Spark; a day's few files after it are appended from the driver
+    (up to `small_commits.DRIVER_TEXT_BYTES`), the same rows, lineage and rejects either way."""
+    header = b"store_code,count_date,sku,on_hand_quantity\n"
+    _deliver(tmp_path / "landing", "counts_20260302.csv", header + b"S001,2026-03-02,SKU1,5\n")
+    _land(spark, tmp_path)
+    if not driver:
+        monkeypatch.setattr(small_commits, "DRIVER_TEXT_BYTES", 0)
+    day = date(2026, 3, 3)
+    folder = tmp_path / "landing" / "inventory" / day.isoformat()
+    folder.mkdir(parents=True)
+    (folder / "counts_20260303.csv").write_bytes(header + b"S001,2026-03-03,SKU1,4\nS001,SKU2\n"
+                                                 b"S002,2026-03-03,SKU2,7\n")
+    settings = load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
+    (metrics,) = land_sources(spark, settings, [COUNTS], day, "load-2")
+    assert (metrics.rows_read, metrics.rows_written, metrics.rows_rejected) == (3, 2, 1)
+    path = lake.table_path(settings, "bronze", "inventory_counts")
+    _, commit = lake.last_commit(spark, path)
+    assert ("Apache-Spark" in commit.get("engineInfo", "")) is not driver
+    table = lake.read(spark, path)
+    assert table.columns == spark.createDataFrame([], bronze_schema(COUNTS)).columns
+    rows = table.where("_load_id = 'load-2'").orderBy("store_code").collect()
+    assert [(r.store_code, r.sku, r.on_hand_quantity, r._delivery_date) for r in rows] == [
+        ("S001", "SKU1", "4", day), ("S002", "SKU2", "7", day)]
+    assert {(r._source_system, r._source_file) for r in rows} == {
+        (COUNTS.system, "inventory/2026-03-03/counts_20260303.csv")}
+    (reject,) = lake.read(spark, lake.table_path(settings, "bronze", "_rejects")).collect()
+    assert (reject.raw_text, reject._load_id, reject._delivery_date) == ("S001,SKU2", "load-2", day)
+    assert reject._ingest_ts == rows[0]._ingest_ts == rows[1]._ingest_ts
+    # the driver's commit keeps statistics on the load id, as Spark's does: silver's reads by load skip files
+    assert small_commits.column_range(path, "_load_id") == ("load-1", "load-2")

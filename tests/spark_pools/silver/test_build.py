@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,13 @@ def test_an_incremental_load_that_keeps_no_row_is_still_accounted_for(settings: 
     assert metrics.quarantined_by_rule["quantity_in_range"] == read
     assert lake.version(spark, target) == version  # nothing merged
     metrics.check()
+    if read:  # the day's few quarantined rows are appended from the driver, with their rules and original record
+        quarantine = quarantine_path(settings, "sales_lines")
+        assert "Apache-Spark" not in lake.last_commit(spark, quarantine)[1].get("engineInfo", "")
+        rows = lake.read(spark, quarantine).where("_load_id = 'L2'").orderBy("business_key").collect()
+        assert [(r.business_key, r.failed_rules) for r in rows] == [
+            ("POS|T1|L2-1", ["quantity_in_range"]), ("POS|T1|L2-2", ["quantity_in_range"])]
+        assert all('"quantity":"0"' in r._original and r._delivery_date == date(2026, 1, 5) for r in rows)
 
 
 @pytest.mark.parametrize("merged_by", ["driver", "spark"])

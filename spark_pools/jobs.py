@@ -85,7 +85,7 @@ def run_silver(env: str | Settings, load_date: date | str | None = None, full: b
     def one(entity: Entity) -> Metrics:
         if progress:
             progress(f"silver {entity.name}")
-        with measured("silver", entity.name) as m:
+        with measured(spark, "silver", entity.name) as m:
             build(spark, settings, entity, loads[entity.name], full, m)
         return m
 

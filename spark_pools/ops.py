@@ -52,12 +52,35 @@ class Metrics:
 
 
 @contextmanager
-def measured(job: str, entity: str) -> Iterator[Metrics]:
+def measured(spark: SparkSession, job: str, entity: str) -> Iterator[Metrics]:
+    """A job's metrics for one entity, timed and checked for conservation when the block ends. The Spark jobs the
+    block runs carry `job/entity` as their job group and description (`labelled`)."""
     metrics = Metrics(job, entity)
     started = time.perf_counter()
-    yield metrics
+    with labelled(spark, f"{job}/{entity}"):
+        yield metrics
     metrics.duration_s = round(time.perf_counter() - started, 3)
     metrics.check()
+
+
+JOB_LABEL_KEYS = ("spark.jobGroup.id", "spark.job.description")  # what SparkContext.setJobGroup sets
+
+
+@contextmanager
+def labelled(spark: SparkSession, label: str) -> Iterator[None]:
+    """Label the Spark jobs this thread runs in the block (job group and description; Delta prefixes its own jobs'
+    descriptions with it): the Spark UI, the event log and Synapse's monitoring show which table each job worked
+    for, `statusTracker().getJobIdsForGroup(label)` counts them, and `cancelJobGroup(label)` stops them. The
+    thread's earlier labels are restored after it (a pool thread runs one table after another)."""
+    context = spark.sparkContext
+    previous = [context.getLocalProperty(key) for key in JOB_LABEL_KEYS]
+    for key in JOB_LABEL_KEYS:
+        context.setLocalProperty(key, label)
+    try:
+        yield
+    finally:
+        for key, value in zip(JOB_LABEL_KEYS, previous, strict=True):
+            context.setLocalProperty(key, value)
 
 
 def record(spark: SparkSession, settings: Settings, load_id: str, load_date: object, mode: str,

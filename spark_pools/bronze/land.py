@@ -67,7 +67,7 @@ def land_sources(spark: SparkSession, settings: Settings, sources: list[Source],
              for r in small_commits.read_rows(registry_path, ("source", "file", "size", "modified"))}
 
     def one(source: Source) -> tuple[Metrics, list[dict], list[dict]]:
-        with measured("bronze", source.name) as metrics:
+        with measured(spark, "bronze", source.name) as metrics:
             depth = source.landed_path.count("/") + 1
             found = lake.hadoop_files(spark, f"{root}/{pattern(source, None if up_to else delivery)}")
             if up_to and delivery is not None:

@@ -104,7 +104,7 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
     moved_from = _moved_from(settings, processed)
 
     def incremental(fact: IncrementalFact) -> tuple[Metrics, FactChange]:
-        with measured("gold", fact.name) as m:
+        with measured(spark, "gold", fact.name) as m:
             change = _incremental_fact(spark, settings, fact, dims, history, processed[fact.entity.name],
                                        moved_from.get(fact.entity.name, set()), full, m)
         return m, change
@@ -199,7 +199,7 @@ def _rebuild(settings: Settings, name: str, frame: DataFrame, inputs: str, full:
     """Overwrite a table derived whole from its inputs, unless (incremental runs) its inputs are unchanged since
     it was last written: `inputs` (the versions of the tables it reads) is kept with the table's commit as
     Delta user metadata. A skipped table's metrics row says 0 read and 0 written."""
-    with measured("gold", name) as m:
+    with measured(frame.sparkSession, "gold", name) as m:
         path = gold_path(settings, name)
         before, commit = lake.last_commit(frame.sparkSession, path)
         if not full and commit.get("userMetadata") == inputs:
@@ -223,7 +223,7 @@ def _sales_daily(spark: SparkSession, settings: Settings, products: DataFrame, s
     versions = _versions(spark, settings, ("gold/dim_product", "gold/fact_sales"))
     inputs = json.dumps(versions, sort_keys=True)
     sales = lake.read(spark, gold_path(settings, "fact_sales"))
-    with measured("gold", name) as m:
+    with measured(spark, "gold", name) as m:
         path = gold_path(settings, name)
         before, commit = lake.last_commit(spark, path)
         built_from = json.loads(commit.get("userMetadata") or "{}")
@@ -256,7 +256,7 @@ def _stock_performance(spark: SparkSession, settings: Settings, gold: dict[str, 
     versions = _versions(spark, settings, tuple(f"gold/{name}" for name in marts.STOCK_FACTS))
     inputs = {**versions, "first_day": str(first_day)}
     path = gold_path(settings, STOCK_BY_MONTH)
-    with measured("gold", STOCK_BY_MONTH) as m:
+    with measured(spark, "gold", STOCK_BY_MONTH) as m:
         before, commit = lake.last_commit(spark, path)
         built_from = json.loads(commit.get("userMetadata") or "{}")
         if full or built_from != inputs:

@@ -29,8 +29,8 @@ from pyspark.sql.types import StructType
 
 from spark_pools import lake
 
-# The most rows a table read or written through the driver (`read_frame`, `replace`, `overwrite_small`) or a MERGE
-# from it (`merge_small`) may hold: beyond it, they go through Spark instead of the driver's memory.
+# The most rows a table read or written through the driver (gold's kept unresolved rows, `replace`, `overwrite_small`)
+# or a MERGE from it (`merge_small`) may hold: beyond it, they go through Spark instead of the driver's memory.
 DRIVER_ROWS = 200_000
 # The most rows of a table (the partitions it names) a MERGE from the driver may read (`merge_small`): beyond it, the
 # MERGE runs in Spark. 50 k sales lines (49 k new, 1 k updated) into a month of 1.6 M, warm, on 2 cores: 1.4-2.8 s
@@ -147,7 +147,12 @@ def read_rows(path: str, columns: Sequence[str], version: int | None = None) -> 
     without a Spark job. An earlier version whose log or files are gone (VACUUM) raises DeltaError or OSError."""
     if not _is_table(path):
         return []
-    return table(path, version).to_pyarrow_dataset().to_table(columns=list(columns)).to_pylist()
+    return read_table(path, columns, version).to_pylist()
+
+
+def read_table(path: str, columns: Sequence[str], version: int | None = None) -> pa.Table:
+    """A small table's columns in the driver, as Arrow (see `read_rows`; the table must exist)."""
+    return table(path, version).to_pyarrow_dataset().to_table(columns=list(columns))
 
 
 def _files(path: str) -> pa.Table:
@@ -242,11 +247,6 @@ def overwrite_small(path: str, frame: DataFrame, user_metadata: str, predicate: 
     write_deltalake(target, frame_for(target, frame), mode="overwrite", predicate=predicate,
                     commit_properties=CommitProperties(custom_metadata={"userMetadata": user_metadata}))
     return True
-
-
-def read_frame(spark: SparkSession, path: str, schema: StructType) -> DataFrame:
-    """A small table as a Spark frame made in the driver: delta-rs reads it, so no Spark job replays its log."""
-    return spark.createDataFrame(table(path).to_pyarrow_dataset().to_table(columns=schema.names).to_pandas(), schema)
 
 
 def write_rows(spark: SparkSession, path: str, schema: str, rows: Iterable[Mapping[str, object]],

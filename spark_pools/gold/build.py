@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import pyarrow as pa
 from deltalake.exceptions import DeltaError
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -385,14 +386,10 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
         _keep_unresolved(spark, settings, fact)
         return FactChange(before, None)
     # Rows on an unknown member whose code the dimension now knows are taken again from silver: few, so their
-    # keys are broadcast and silver is read only in the months they sit in. They are looked for among the rows
-    # kept beside the fact, or in the whole fact when those were not kept from its current version. Cached: they
-    # are found once, not once for their months and again for their keys.
+    # keys are broadcast and silver is read only in the months they sit in.
     kept = _unresolved(spark, settings, fact, before)
-    unresolved = star.now_resolvable(lake.read(spark, path) if kept is None else kept, fact.keys_to_resolve, dims) \
-        .select(*fact.key, fact.partition).distinct().persist()
+    retry_months, unresolved = _resolvable(spark, settings, fact, dims, kept)
     source = silver.where(F.col("_load_id").isin(loads))
-    retry_months = [r[0] for r in unresolved.select(fact.partition).distinct().collect()]
     if retry_months:
         retry = silver.where(F.col(fact.partition).isin(retry_months)) \
             .join(F.broadcast(unresolved.select(*fact.key)), list(fact.key), "left_semi")
@@ -413,7 +410,7 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
             DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition) \
                 .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
         metrics.rows_written = lake.committed_rows(spark, path, before)
-        _keep_unresolved(spark, settings, fact, (kept, rows, metrics.rows_read))
+        _keep_unresolved(spark, settings, fact, (kept and kept.frame, rows, metrics.rows_read))
         return FactChange(before, days, frozenset(moved_from))
     finally:
         for frame in cached:
@@ -424,8 +421,14 @@ def unresolved_path(settings: Settings, fact: IncrementalFact) -> str:
     return gold_path(settings, f"{UNRESOLVED}/{fact.name}")
 
 
-def _unresolved(spark: SparkSession, settings: Settings, fact: IncrementalFact,
-                fact_version: int) -> DataFrame | None:
+@dataclass(frozen=True)
+class Kept:
+    """A fact's rows on an unknown member with a code, as kept beside it; also in the driver when few."""
+    frame: DataFrame
+    rows: pa.Table | None
+
+
+def _unresolved(spark: SparkSession, settings: Settings, fact: IncrementalFact, fact_version: int) -> Kept | None:
     """The fact's rows on an unknown member with a code, as kept beside it, if they were kept from this version of
     the fact; None when they were not (a run that failed between the two commits, maintenance's OPTIMIZE). Read by
     the driver with no Spark job, unless they are too many for it (`small_commits.DRIVER_ROWS`)."""
@@ -434,9 +437,31 @@ def _unresolved(spark: SparkSession, settings: Settings, fact: IncrementalFact,
     if built_from.get("fact_version") != fact_version:
         return None
     if small_commits.row_count(path) > small_commits.DRIVER_ROWS:
-        return lake.read(spark, path).select(*fact.unresolved_columns)
+        return Kept(lake.read(spark, path).select(*fact.unresolved_columns), None)
     schema = lake.read(spark, gold_path(settings, fact.name)).select(*fact.unresolved_columns).schema
-    return small_commits.read_frame(spark, path, schema)
+    rows = small_commits.read_table(path, schema.names)
+    return Kept(spark.createDataFrame(rows.to_pandas(), schema), rows)
+
+
+def _resolvable(spark: SparkSession, settings: Settings, fact: IncrementalFact, dims: dict[str, DataFrame],
+                kept: Kept | None) -> tuple[list[str], DataFrame]:
+    """The fact's rows on an unknown member whose code the dimension knows by now (`star.now_resolvable`): the
+    months they sit in, and their keys and months (cached: found once, not once for their months and again for
+    their keys).
+    Looked for among the rows kept beside the fact, or in the whole fact when those were not kept from its current
+    version; in the driver when the kept rows were read there, against the dimensions' keys and codes read with
+    delta-rs (a Spark job per dimension broadcast, and per dimension table listed, saved)."""
+    columns = (*fact.key, fact.partition)
+    if kept is not None and kept.rows is not None:
+        names = {star.BY_KEY[key].name: star.BY_KEY[key] for key in fact.keys_to_resolve}
+        found = star.resolvable_rows(kept.rows, fact.keys_to_resolve, {
+            name: small_commits.read_table(gold_path(settings, name), (dim.key, dim.code))
+            for name, dim in names.items()}).select(list(columns))
+        return (sorted(set(found.column(fact.partition).to_pylist())),
+                spark.createDataFrame(found.to_pandas(), kept.frame.select(*columns).schema))
+    frame = lake.read(spark, gold_path(settings, fact.name)) if kept is None else kept.frame
+    found = star.now_resolvable(frame, fact.keys_to_resolve, dims).select(*columns).distinct().persist()
+    return [r[0] for r in found.select(fact.partition).distinct().collect()], found
 
 
 def _keep_unresolved(spark: SparkSession, settings: Settings, fact: IncrementalFact,

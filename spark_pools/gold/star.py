@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -147,6 +149,19 @@ def now_resolvable(fact: DataFrame, keys: tuple[str, ...], dims: dict[str, DataF
         frame = flag_codes(frame, dim.code, dims[dim.name], dim)
         resolves = resolves | ((F.col(key) == UNKNOWN) & F.col(f"_has_{dim.code}"))
     return frame.where(resolves)
+
+
+def resolvable_rows(rows: pa.Table, keys: tuple[str, ...], dims: dict[str, pa.Table]) -> pa.Table:
+    """`now_resolvable` for few rows held in the driver, against each dimension's key and code (read there too):
+    the same rule, without a Spark job."""
+    resolves = pa.repeat(pa.scalar(False), rows.num_rows)
+    for key in keys:
+        dim = BY_KEY[key]
+        table = dims[dim.name]
+        members = table.filter(pc.invert(pc.is_in(table[dim.key], pa.array([UNKNOWN, NOT_APPLICABLE], pa.int64()))))
+        known = pc.is_in(rows[dim.code], value_set=members[dim.code].drop_null())  # a NULL code is never known
+        resolves = pc.or_(resolves, pc.and_(pc.equal(rows[key], UNKNOWN), known).fill_null(False))
+    return rows.filter(resolves)
 
 
 def fact_sales(lines: DataFrame, products_history: DataFrame, dims: dict[str, DataFrame]) -> DataFrame:

@@ -140,6 +140,8 @@ def test_a_fact_merge_moves_a_record_silver_moved_to_another_month(spark: SparkS
 
     dims = {"dim_store": spark.createDataFrame([(7, "S1")], "store_key bigint, store_code string"),
             "dim_product": spark.createDataFrame([(8, "P1")], "product_key bigint, sku string")}
+    for name, frame in dims.items():  # the gold dimensions: `dims` are their reads, as in a run
+        lake.write(frame, gold_path(settings, name), "overwrite")
     lake.write(movement("M1", "2026-01-31 22:00:00", "L1").unionByName(movement("M2", "2026-01-31 23:00:00", "L1")),
                silver, "overwrite", MOVEMENTS.partition)
     merge(["L1"], set(), True)
@@ -255,9 +257,10 @@ def test_unresolved_rows_too_many_for_the_driver_go_through_spark(spark: SparkSe
     for limit in (0, 10):
         monkeypatch.setattr(small_commits, "DRIVER_ROWS", limit)
         kept = _unresolved(spark, settings, SALES_FACT, version)
-        assert sorted(r.sales_line_id for r in kept.collect()) == ["L1", "L3"]
+        assert sorted(r.sales_line_id for r in kept.frame.collect()) == ["L1", "L3"]
+        assert (kept.rows is None) == (limit == 0)
         merged = spark.createDataFrame([("L1", "2026-01", 1, 3, 5, "S1", "SKU9", "C1")], UNRESOLVED_FACT)  # resolved
-        _keep_unresolved(spark, settings, SALES_FACT, (kept, merged, 1))
+        _keep_unresolved(spark, settings, SALES_FACT, (kept.frame, merged, 1))
         assert by_spark() == (limit == 0)
         assert [r.sales_line_id for r in lake.read(spark, kept_path).collect()] == ["L3"]
         lake.write(lake.read(spark, fact).where("sales_line_id != 'L2'"), kept_path, "overwrite",

@@ -29,7 +29,7 @@ def test_the_driver_finds_the_rows_that_resolve_as_spark_does(spark: SparkSessio
             "dim_product": spark.createDataFrame(PRODUCTS, "product_key bigint, sku string")}
     by_spark = {r.line for r in now_resolvable(spark.createDataFrame(ROWS, FACT), KEYS, dims).collect()}
     arrow = {name: pa.Table.from_pandas(frame.toPandas(), preserve_index=False) for name, frame in dims.items()}
-    rows = pa.table({name: list(column) for name, column in zip(
-        ("line", "store_key", "store_code", "product_key", "sku"), zip(*ROWS), strict=True)})
+    names = ("line", "store_key", "store_code", "product_key", "sku")
+    rows = pa.Table.from_pylist([dict(zip(names, row, strict=True)) for row in ROWS])
     by_driver = set(resolvable_rows(rows, KEYS, arrow).column("line").to_pylist())
     assert by_spark == by_driver == {"L1", "L3", "L7"}

@@ -446,17 +446,18 @@ def _unresolved(spark: SparkSession, settings: Settings, fact: IncrementalFact, 
 def _resolvable(spark: SparkSession, settings: Settings, fact: IncrementalFact, dims: dict[str, DataFrame],
                 kept: Kept | None) -> tuple[list[str], DataFrame]:
     """The fact's rows on an unknown member whose code the dimension knows by now (`star.now_resolvable`): the
-    months they sit in, and their keys and months (cached: found once, not once for their months and again for
-    their keys).
+    months they sit in, and the rows' keys and months (cached when Spark found them: found once, not once for their
+    months and again for their keys).
+
     Looked for among the rows kept beside the fact, or in the whole fact when those were not kept from its current
     version; in the driver when the kept rows were read there, against the dimensions' keys and codes read with
     delta-rs (a Spark job per dimension broadcast, and per dimension table listed, saved)."""
     columns = (*fact.key, fact.partition)
     if kept is not None and kept.rows is not None:
-        names = {star.BY_KEY[key].name: star.BY_KEY[key] for key in fact.keys_to_resolve}
+        dimensions = [star.BY_KEY[key] for key in fact.keys_to_resolve]
         found = star.resolvable_rows(kept.rows, fact.keys_to_resolve, {
-            name: small_commits.read_table(gold_path(settings, name), (dim.key, dim.code))
-            for name, dim in names.items()}).select(list(columns))
+            dim.name: small_commits.read_table(gold_path(settings, dim.name), (dim.key, dim.code))
+            for dim in dimensions}).select(list(columns))
         return (sorted(set(found.column(fact.partition).to_pylist())),
                 spark.createDataFrame(found.to_pandas(), kept.frame.select(*columns).schema))
     frame = lake.read(spark, gold_path(settings, fact.name)) if kept is None else kept.frame

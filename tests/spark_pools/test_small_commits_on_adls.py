@@ -70,6 +70,19 @@ def test_appends_are_committed_once_and_read_back(adls: Adls) -> None:
     assert [name.rsplit("/", 1)[1] for name in log if name.endswith(".json")] == [f"{v:020d}.json" for v in (0, 1)]
 
 
+def test_a_days_bronze_rows_appended_from_a_spark_frame_with_the_loads_constants(spark: SparkSession,
+                                                                                 adls: Adls) -> None:
+    """Bronze's driver append: the frame's rows, the columns it lacks from `constants`; none into a missing table."""
+    path = adls.create("landed", [{"id": 1, "month": "2026-05", "amount": 1.0}])
+    day = spark.createDataFrame([(2, 2.0), (3, 3.0)], "id long, amount double")
+    assert small_commits.append_small(path, day, 2, small_commits.DRIVER_ROWS, constants={"month": "2026-06"})
+    rows = {r["id"]: (r["month"], r["amount"]) for r in small_commits.read_rows(path, ("id", "month", "amount"))}
+    assert rows == {1: ("2026-05", 1.0), 2: ("2026-06", 2.0), 3: ("2026-06", 3.0)}
+    assert not small_commits.append_small(f"{LAKE}/silver/missing", day, 2, small_commits.DRIVER_ROWS,
+                                          constants={"month": "2026-06"})
+    assert adls.storage.names("lake", "silver/missing/") == []
+
+
 def test_a_merge_and_a_partial_overwrite_from_a_spark_frame(spark: SparkSession, adls: Adls) -> None:
     path = adls.create("merged", [{"id": 1, "month": "2026-04", "amount": 1.0},
                                   {"id": 2, "month": "2026-05", "amount": 2.0}], partition="month")

@@ -28,7 +28,8 @@ class Adls:
     audiences: list[str]  # what the pool's token service was asked for
 
     def create(self, name: str, rows: list[dict], partition: str | None = None) -> str:
-        """A table made as Spark would have made it, by path (delta-rs here: no Spark write reaches the fake)."""
+        """A table at `silver/<name>` in the account, made with delta-rs: no Spark write reaches the fake (on a pool
+        Spark creates the lake's tables; the commits under test follow)."""
         path = f"{LAKE}/silver/{name}"
         write_deltalake(path, pa.Table.from_pylist(rows, SCHEMA), partition_by=partition,
                         storage_options=small_commits.storage_options(path))

@@ -31,6 +31,7 @@ from spark_pools.silver.entities import INVENTORY_COUNTS, INVENTORY_MOVEMENTS, S
 
 GOLD_LOADS = "gold_loads"
 STOCK_BY_MONTH = "agg_stock_by_month"  # the monthly sums mart_stock_performance adds up (`_stock_performance`)
+CUSTOMER_BY_MONTH = "agg_customer_by_month"  # the monthly sums mart_customer_rfm adds up (`_customer_rfm`)
 UNRESOLVED = "_unresolved"  # gold/_unresolved/<fact>: its rows on an unknown member with a code (`_keep_unresolved`)
 # The large facts keep Delta statistics on their day (besides their Z-order columns): the marts' period is read
 # from the log (`_days_covered`), and a filter on days skips files.
@@ -129,18 +130,18 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
     gold = {name: lake.read(spark, gold_path(settings, name)) for name in facts}
     every_input = (*dim_inputs, *(f"gold/{name}" for name in facts))  # coarse: any changed fact rebuilds them
     first_day, as_of = _period(spark, settings)
+    fact_changes = {name: change for name, (_, change) in changes.items()}
     kpi_marts = {
         "mart_inventory_position": marts.inventory_position(
             gold["fact_inventory_snapshot"], gold["fact_sales"], gold["fact_purchase_order_line"],
             dims["dim_product"], dims["dim_supplier"], as_of),
         "mart_supplier_performance": marts.supplier_performance(gold["fact_purchase_order_line"], as_of),
-        "mart_customer_rfm": marts.customer_rfm(gold["fact_sales"], as_of),
         "mart_feedback": marts.feedback_summary(gold["fact_feedback"]),
     }
     outcomes = run_all([
         lambda: [_sales_daily(spark, settings, dims["dim_product"], changes["fact_sales"][1], full)],
-        lambda: _stock_performance(spark, settings, gold, dims["dim_product"],
-                                   {name: change for name, (_, change) in changes.items()}, first_day, full),
+        lambda: _stock_performance(spark, settings, gold, dims["dim_product"], fact_changes, first_day, full),
+        lambda: _customer_rfm(spark, settings, gold, fact_changes, as_of, full),
         *[lambda task=task: [task()] for task in _rebuild_tasks(
             spark, settings, full, {name: (frame, every_input) for name, frame in kpi_marts.items()})],
     ], settings.spark.parallel_jobs)
@@ -184,11 +185,15 @@ def _rebuild_all(spark: SparkSession, settings: Settings, full: bool, tables: De
 def _rebuild_tasks(spark: SparkSession, settings: Settings, full: bool, tables: Derived,
                    **values: object) -> list[Callable[[], Metrics]]:
     def one(name: str, frame: DataFrame, reads: tuple[str, ...]) -> Metrics:
-        inputs = json.dumps({**_versions(spark, settings, reads), **{k: str(v) for k, v in values.items()}},
-                            sort_keys=True)
-        return _rebuild(settings, name, frame, inputs, full)
+        return _rebuild(settings, name, frame, _inputs(spark, settings, reads, **values), full)
 
     return [lambda n=n, f=f, r=r: one(n, f, r) for n, (f, r) in tables.items()]
+
+
+def _inputs(spark: SparkSession, settings: Settings, reads: tuple[str, ...], **values: object) -> str:
+    """What a derived table records it was built from: the versions of the tables it reads, and any other value
+    its content depends on (a day), as text."""
+    return json.dumps({**_versions(spark, settings, reads), **{k: str(v) for k, v in values.items()}}, sort_keys=True)
 
 
 def _versions(spark: SparkSession, settings: Settings, tables: tuple[str, ...]) -> dict[str, int]:
@@ -247,24 +252,49 @@ def _sales_daily(spark: SparkSession, settings: Settings, products: DataFrame, s
 
 def _stock_performance(spark: SparkSession, settings: Settings, gold: dict[str, DataFrame], products: DataFrame,
                        changes: dict[str, FactChange], first_day: date, full: bool) -> list[Metrics]:
-    """mart_stock_performance, summed from its monthly sums (`marts.stock_by_month`, kept in STOCK_BY_MONTH), of
-    which an incremental run recomputes only the months the facts' MERGEs changed: the mart then reads a row per
-    month and pair, not the whole history of three facts.
-
-    The sums are kept with the versions of the facts they were computed from and the period's first day; when a
-    fact's version is not the one this run started from (a full run, a run that failed in between, maintenance),
-    a fact was rewritten whole, or the first day moved, they are recomputed whole."""
-    versions = _versions(spark, settings, tuple(f"gold/{name}" for name in marts.STOCK_FACTS))
-    inputs = {**versions, "first_day": str(first_day)}
+    """mart_stock_performance, summed from its monthly sums (`marts.stock_by_month`, kept in STOCK_BY_MONTH) over
+    the period that starts on `first_day`."""
+    sums = _monthly_sums(spark, settings, STOCK_BY_MONTH, gold, changes, marts.STOCK_FACTS,
+                         lambda facts: marts.stock_by_month(*facts, first_day), full, first_day=first_day)
     path = gold_path(settings, STOCK_BY_MONTH)
-    with measured(spark, "gold", STOCK_BY_MONTH) as m:
+    mart = _rebuild(settings, "mart_stock_performance", marts.stock_performance(lake.read(spark, path), products),
+                    _inputs(spark, settings, (f"gold/{STOCK_BY_MONTH}", "gold/dim_product")), full)
+    return [sums, mart]
+
+
+def _customer_rfm(spark: SparkSession, settings: Settings, gold: dict[str, DataFrame],
+                  changes: dict[str, FactChange], as_of: date, full: bool) -> list[Metrics]:
+    """mart_customer_rfm, summed from its monthly sums per customer (`marts.customer_by_month`, kept in
+    CUSTOMER_BY_MONTH) and scored as of the marts' as-of day."""
+    sums = _monthly_sums(spark, settings, CUSTOMER_BY_MONTH, gold, changes, {"fact_sales": SALES.partition},
+                         lambda facts: marts.customer_by_month(*facts), full)
+    path = gold_path(settings, CUSTOMER_BY_MONTH)
+    mart = _rebuild(settings, "mart_customer_rfm", marts.customer_rfm(lake.read(spark, path), as_of),
+                    _inputs(spark, settings, (f"gold/{CUSTOMER_BY_MONTH}",), as_of=as_of), full)
+    return [sums, mart]
+
+
+def _monthly_sums(spark: SparkSession, settings: Settings, name: str, gold: dict[str, DataFrame],
+                  changes: dict[str, FactChange], facts: dict[str, str],
+                  compute: Callable[[list[DataFrame]], DataFrame], full: bool, **values: object) -> Metrics:
+    """A table of sums per month (its `month` column) computed from `facts` (fact → its monthly partition column)
+    by `compute`, of which an incremental run recomputes only the months the facts' MERGEs changed: the whole-period
+    mart summed from it then reads a row per month and key, not the facts' history, and its daily cost no longer
+    grows with the history kept.
+
+    The sums are kept with the versions of the facts they were computed from and `values` (what else they depend
+    on); when a fact's version is not the one this run started from (a full run, a run that failed in between,
+    maintenance), a fact was rewritten whole, or a value changed, they are recomputed whole."""
+    inputs = {**_versions(spark, settings, tuple(f"gold/{fact}" for fact in facts)),
+              **{k: str(v) for k, v in values.items()}}
+    path = gold_path(settings, name)
+    with measured(spark, "gold", name) as m:
         before, commit = lake.last_commit(spark, path)
         built_from = json.loads(commit.get("userMetadata") or "{}")
         if full or built_from != inputs:
-            months = None if full else _months_changed(built_from, first_day, changes)
-            facts = [gold[name] if months is None else gold[name].where(F.col(column).isin(sorted(months)))
-                     for name, column in marts.STOCK_FACTS.items()]
-            sums = marts.stock_by_month(*facts, first_day)
+            months = None if full else _months_changed(built_from, inputs, changes, facts)
+            sums = compute([gold[fact] if months is None else gold[fact].where(F.col(column).isin(sorted(months)))
+                            for fact, column in facts.items()])
             if months is None:
                 lake.write(sums, path, "overwrite", "month", overwriteSchema="true", userMetadata=json.dumps(inputs))
             else:
@@ -272,20 +302,19 @@ def _stock_performance(spark: SparkSession, settings: Settings, gold: dict[str, 
                 if not small_commits.overwrite_small(path, sums, json.dumps(inputs), where, "month", sorted(months)):
                     lake.write(sums, path, "overwrite", userMetadata=json.dumps(inputs), replaceWhere=where)
             m.rows_read = m.rows_written = lake.committed_rows(spark, path, before)
-    mart = _rebuild(settings, "mart_stock_performance", marts.stock_performance(lake.read(spark, path), products),
-                    json.dumps(_versions(spark, settings, (f"gold/{STOCK_BY_MONTH}", "gold/dim_product"))), full)
-    return [m, mart]
+    return m
 
 
-def _months_changed(built_from: dict[str, object], first_day: date,
-                    changes: dict[str, FactChange]) -> set[str] | None:
-    """The months of the monthly stock sums to recompute, or None when only recomputing them all will do."""
-    if built_from.get("first_day") != str(first_day):
+def _months_changed(built_from: dict[str, object], inputs: dict[str, object], changes: dict[str, FactChange],
+                    facts: dict[str, str]) -> set[str] | None:
+    """The months of monthly sums to recompute, or None when only recomputing them all will do: the sums were not
+    built from the facts' versions this run started from, or from the same other values."""
+    if any(built_from.get(key) != value for key, value in inputs.items() if key.removeprefix("gold/") not in facts):
         return None
     months: set[str] = set()
-    for name in marts.STOCK_FACTS:
-        change = changes[name]
-        if change.months is None or built_from.get(f"gold/{name}") != change.before:
+    for fact in facts:
+        change = changes[fact]
+        if change.months is None or built_from.get(f"gold/{fact}") != change.before:
             return None
         months |= change.months
     return months

@@ -188,14 +188,28 @@ def supplier_performance(orders: DataFrame, as_of: date) -> DataFrame:
         F.avg("lead_time_days").alias("average_lead_time_days"))
 
 
-def customer_rfm(sales: DataFrame, as_of: date) -> DataFrame:
-    """Recency, frequency (documents) and monetary value per known customer, summed per document first (as in
-    `sales_daily`), then segmented."""
-    per_document = sales.where(is_member(F.col("customer_key"))).groupBy("customer_key", "document_id").agg(
+def customer_by_month(sales: DataFrame) -> DataFrame:
+    """Per month × known customer, the sums `customer_rfm` adds up: documents bought, the last day bought on and the
+    net amount. A month's rows depend only on that month's sales, so an incremental run recomputes only the months
+    it changed (`build.py`), and RFM reads a row per month and customer instead of every sales line.
+
+    Summed per document first (as in `sales_daily`). A document is one purchase in each month it has lines in:
+    every line of a transaction or order carries the document's own timestamp, so that is one month."""
+    month = F.col(STOCK_FACTS["fact_sales"]).alias("month")
+    per_document = sales.where(is_member(F.col("customer_key"))).groupBy(month, "customer_key", "document_id").agg(
         F.max(F.to_date("sale_ts")).alias("last_day"), F.sum("net_amount").alias("net_amount"))
-    per_customer = per_document.groupBy("customer_key").agg(
+    return per_document.groupBy("month", "customer_key").agg(
+        F.count(F.lit(1)).alias("documents"), F.max("last_day").alias("last_day"),
+        _line_sum("net_amount", sales).alias("net_amount"))
+
+
+def customer_rfm(by_month: DataFrame, as_of: date) -> DataFrame:
+    """Recency, frequency (documents) and monetary value per known customer, summed over the months of
+    `customer_by_month` (each sum typed as the month's), then segmented."""
+    per_customer = by_month.groupBy("customer_key").agg(
         F.datediff(F.lit(as_of), F.max("last_day")).alias("recency_days"),
-        F.count(F.lit(1)).alias("frequency"), _line_sum("net_amount", sales).alias("monetary"))
+        F.sum("documents").alias("frequency"),
+        F.sum("net_amount").cast(by_month.schema["net_amount"].dataType).alias("monetary"))
     return kpis.rfm_segments(per_customer)
 
 

@@ -34,7 +34,7 @@ LINEAGE = ["_load_id", "_ingest_ts", "_source_file", "_delivery_date", "_origina
 GOLD = ["dim_store", "dim_product", "dim_customer", "dim_supplier", "dim_channel", "dim_date", "fact_sales",
         "fact_inventory_snapshot", "fact_inventory_movement", "fact_purchase_order_line", "fact_feedback",
         "mart_sales_daily", "mart_inventory_position", "mart_stock_performance", "mart_supplier_performance",
-        "mart_customer_rfm", "mart_feedback", "agg_stock_by_month"]
+        "mart_customer_rfm", "mart_feedback", "agg_stock_by_month", "agg_customer_by_month"]
 
 @dataclass
 class Scenario:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,11 +18,13 @@ from retail.settings import Settings, load_settings
 from spark_pools import lake, small_commits
 from spark_pools.gold import marts
 from spark_pools.gold.build import (
+    CUSTOMER_BY_MONTH,
     DAY_STATS,
     MOVEMENTS,
     SNAPSHOT,
     STOCK_BY_MONTH,
     FactChange,
+    _customer_rfm,
     _days_covered,
     _incremental_fact,
     _keep_unresolved,
@@ -203,6 +205,49 @@ def test_stock_performance_recomputes_only_the_months_the_facts_changed(spark: S
     later = _table(spark, settings, "fact_sales", [_sale(january, 5)], STOCK["fact_sales"], "append")
     assert run(unchanged | {"fact_sales": FactChange(later, {})}) == 2  # the sums missed a version: all months
     assert run(unchanged | {"fact_sales": FactChange(later, {})}, first_day=february) == 2  # another first day
+
+
+CUSTOMER_SALES = ("customer_key bigint, document_id string, sale_ts timestamp, net_amount decimal(14,2), "
+                  "sale_month string")
+
+
+def _bought(customer: int, document: str, day: date, net: str) -> tuple:
+    return customer, document, datetime.combine(day, time(12)), Decimal(net), f"{day:%Y-%m}"
+
+
+def test_customer_rfm_recomputes_only_the_months_sales_changed(spark: SparkSession, tmp_path: Path) -> None:
+    """The customers' monthly sums are rewritten only in the months the sales MERGE wrote, and RFM equals one
+    computed from the whole fact; a new as-of day rescores the customers without recomputing any month, and a
+    fact changed behind the sums' back recomputes every month."""
+    settings = load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
+    january, february = date(2026, 1, 5), date(2026, 2, 2)
+    version = _table(spark, settings, "fact_sales", [
+        _bought(1, "D1", january, "10.00"), _bought(1, "D1", january, "5.00"), _bought(2, "D2", january, "7.00"),
+        _bought(1, "D3", february, "20.00"), _bought(-1, "D4", february, "99.00")], CUSTOMER_SALES, "append")
+    sums = gold_path(settings, CUSTOMER_BY_MONTH)
+
+    def run(change: FactChange, as_of: date = date(2026, 2, 10), full: bool = False) -> tuple[int, int]:
+        gold = {"fact_sales": lake.read(spark, gold_path(settings, "fact_sales"))}
+        monthly, mart = _customer_rfm(spark, settings, gold, {"fact_sales": change}, as_of, full)
+        expected = {(r.customer_key, r.recency_days, r.frequency, r.monetary)
+                    for r in marts.customer_rfm(marts.customer_by_month(gold["fact_sales"]), as_of).collect()}
+        scored = lake.read(spark, gold_path(settings, "mart_customer_rfm"))
+        assert {(r.customer_key, r.recency_days, r.frequency, r.monetary) for r in scored.collect()} == expected
+        return monthly.rows_written, mart.rows_written
+
+    assert run(FactChange(-1, None), full=True) == (3, 2)  # (month, customer) pairs; the unknown member left out
+    scored = {r.customer_key: r for r in lake.read(spark, gold_path(settings, "mart_customer_rfm")).collect()}
+    assert (scored[1].recency_days, scored[1].frequency, scored[1].monetary) == (8, 2, Decimal("35.00"))
+    assert (scored[2].recency_days, scored[2].frequency, scored[2].monetary) == (36, 1, Decimal("7.00"))
+    unchanged = FactChange(version, {})
+    assert run(unchanged) == (0, 0)  # nothing new: no commit
+    assert run(unchanged, as_of=date(2026, 2, 20)) == (0, 2)  # rescored, no month recomputed
+    before = _table(spark, settings, "fact_sales", [_bought(2, "D5", february, "3.00")], CUSTOMER_SALES, "append")
+    assert run(FactChange(before - 1, {20260202: "2026-02"})) == (2, 2)
+    commit = lake.last_commit(spark, sums)[1]
+    assert re.findall(r"\d{4}-\d\d", commit["operationParameters"]["predicate"]) == ["2026-02"]
+    later = _table(spark, settings, "fact_sales", [_bought(2, "D6", january, "1.00")], CUSTOMER_SALES, "append")
+    assert run(FactChange(later, {})) == (4, 2)  # the sums missed a version: every month
 
 
 @pytest.mark.timeout(300)

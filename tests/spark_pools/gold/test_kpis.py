@@ -199,10 +199,16 @@ def test_rfm_segments(spark: SparkSession) -> None:
     for c in range(1, 11):  # customer 10 bought most recently and most often; customer 1 long ago, once
         for n in range(c):
             day = as_of - timedelta(days=100 - 10 * c + n)
-            rows.append((c, f"D{c}-{n}", datetime.combine(day, datetime.min.time()), 10.0 * c))
-    sales = spark.createDataFrame(rows, "customer_key long, document_id string, sale_ts timestamp, net_amount double")
-    segments = {r.customer_key: r for r in marts.customer_rfm(sales, as_of).collect()}
+            rows.append((c, f"D{c}-{n}", datetime.combine(day, datetime.min.time()), 10.0 * c, f"{day:%Y-%m}"))
+    rows.append((1, "D1-0", rows[0][2], 5.0, rows[0][4]))  # a second line of customer 1's one purchase
+    rows.append((-1, "D0", datetime.combine(as_of, datetime.min.time()), 99.0, "2026-03"))  # an unknown customer
+    sales = spark.createDataFrame(rows, "customer_key long, document_id string, sale_ts timestamp, net_amount double, "
+                                        "sale_month string")
+    by_month = marts.customer_by_month(sales)
+    assert {r.month for r in by_month.where("customer_key = 10").collect()} == {"2026-02", "2026-03"}
+    segments = {r.customer_key: r for r in marts.customer_rfm(by_month, as_of).collect()}
+    assert set(segments) == set(range(1, 11))
     assert segments[10].segment == "Champions" and segments[10].r_score == 5
     assert segments[1].segment == "Hibernating" and segments[1].f_score == 1
-    assert segments[10].recency_days == 0
-    assert segments[1].frequency == 1 and segments[1].monetary == 10.0
+    assert segments[10].recency_days == 0 and segments[10].frequency == 10 and segments[10].monetary == 1000.0
+    assert segments[1].recency_days == 90 and segments[1].frequency == 1 and segments[1].monetary == 15.0

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import pyarrow as pa
+import pyarrow.compute as pc
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -150,9 +151,17 @@ def read_rows(path: str, columns: Sequence[str], version: int | None = None) -> 
     return read_table(path, columns, version).to_pylist()
 
 
-def read_table(path: str, columns: Sequence[str], version: int | None = None) -> pa.Table:
-    """A small table's columns in the driver, as Arrow (see `read_rows`; the table must exist)."""
-    return table(path, version).to_pyarrow_dataset().to_table(columns=list(columns))
+def read_table(path: str, columns: Sequence[str], version: int | None = None,
+               where: tuple[str, Sequence[str]] | None = None) -> pa.Table:
+    """A small table's columns in the driver, as Arrow (see `read_rows`; the table must exist); with `where`
+    (a text column, values) only the rows whose column holds one of the values. The filter is applied to the rows
+    read, not pushed into the scan: the file statistics delta-rs prunes with type text columns it wrote as
+    `string_view`, which a pushed-down comparison with text cannot take."""
+    if where is None:
+        return table(path, version).to_pyarrow_dataset().to_table(columns=list(columns))
+    column, values = where
+    rows = table(path, version).to_pyarrow_dataset().to_table(columns=list(dict.fromkeys((*columns, column))))
+    return rows.filter(pc.is_in(rows[column], pa.array(values, pa.string()))).select(list(columns))
 
 
 def _files(path: str) -> pa.Table:
@@ -215,17 +224,19 @@ def _touched(target: DeltaTable, partition: str | None, values: Sequence[str]) -
 
 
 def merge_small(path: str, frame: DataFrame, rows: int, condition: str, update_if: str | None = None,
-                partition: str | None = None, values: Sequence[str] = ()) -> bool:
+                partition: str | None = None, values: Sequence[str] = (), user_metadata: str | None = None) -> bool:
     """MERGE a Spark frame of `rows` rows (brought to the driver through Arrow) into a table by `condition` between
-    `t` (the table) and `s` (the frame): matched rows are updated (those meeting `update_if`), the others inserted.
-    Only when the frame holds at most DRIVER_ROWS and the table (its `partition` `values` the condition names) at
-    most DRIVER_MERGE_ROWS; False, with nothing written, when Spark's MERGE must do it."""
+    `t` (the table) and `s` (the frame): matched rows are updated (those meeting `update_if`), the others inserted;
+    the commit carries `user_metadata` if given. Only when the frame holds at most DRIVER_ROWS and the table (its
+    `partition` `values` the condition names) at most DRIVER_MERGE_ROWS; False, with nothing written, when Spark's
+    MERGE must do it."""
     target = table(path)
     if rows > DRIVER_ROWS or _touched(target, partition, values) > DRIVER_MERGE_ROWS:
         return False
     source = frame_for(target, frame)
     if source.num_rows:
-        target.merge(source, condition, source_alias="s", target_alias="t") \
+        commit = None if user_metadata is None else CommitProperties(custom_metadata={"userMetadata": user_metadata})
+        target.merge(source, condition, source_alias="s", target_alias="t", commit_properties=commit) \
             .when_matched_update_all(predicate=update_if).when_not_matched_insert_all().execute()
     return True
 

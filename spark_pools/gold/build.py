@@ -2,10 +2,11 @@
 
 The large facts take in only the silver loads gold has not processed yet (`_ops/gold_loads`), plus the rows
 on an unknown (-1) key whose code the dimension now knows, so a late-arriving product or store resolves on the
-next run (looked for among the fact's unresolved rows, kept beside it in UNRESOLVED). Dimensions, the small facts
-and the marts are rebuilt whole, so an incremental run equals a full rebuild, but only when one of the tables they
-read has a new version since they were last written; the daily sales mart is recomputed only on the days that
-changed.
+next run (looked for among the fact's unresolved rows, kept beside it in UNRESOLVED). The order lines fact
+re-derives only the lines those loads changed (`_order_lines`). Dimensions, the feedback fact and the marts are
+rebuilt whole, so an incremental run equals a full rebuild, but only when one of the tables they read has a new
+version since they were last written; the daily sales mart is recomputed only on the days that changed, and the
+whole-period marts are summed from monthly sums recomputed only in the months that changed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,10 @@ from spark_pools.silver.build import MOVES, PROCESSED, PROCESSED_SCHEMA, silver_
 from spark_pools.silver.entities import INVENTORY_COUNTS, INVENTORY_MOVEMENTS, SALES_LINES, Entity
 
 GOLD_LOADS = "gold_loads"
+ORDER_LINES = "fact_purchase_order_line"
+ORDER_ENTITIES = ("purchase_orders", "purchase_order_lines", "receipts")  # the silver entities ORDER_LINES reads
+ORDER_LINE_KEY = ("po_number", "line_number")
+ORDER_LINE_DIMENSIONS = ("store_key", "product_key", "supplier_key")  # its keys that may be on an unknown member
 STOCK_BY_MONTH = "agg_stock_by_month"  # the monthly sums mart_stock_performance adds up (`_stock_performance`)
 CUSTOMER_BY_MONTH = "agg_customer_by_month"  # the monthly sums mart_customer_rfm adds up (`_customer_rfm`)
 UNRESOLVED = "_unresolved"  # gold/_unresolved/<fact>: its rows on an unknown member with a code (`_keep_unresolved`)
@@ -112,16 +117,11 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
         return m, change
 
     dim_inputs = tuple(f"gold/{name}" for name in dims)
-    rebuilt_facts = _rebuild_tasks(spark, settings, full, {
-        "fact_purchase_order_line": (star.fact_purchase_order_line(
-            _silver(spark, settings, "purchase_orders"), _silver(spark, settings, "purchase_order_lines"),
-            _silver(spark, settings, "receipts"), dims),
-            ("silver/purchase_orders", "silver/purchase_order_lines", "silver/receipts", *dim_inputs)),
-        "fact_feedback": (star.fact_feedback(_silver(spark, settings, "feedback"), dims),
-                          ("silver/feedback", *dim_inputs)),
-    })
+    other_facts = [lambda: _order_lines(spark, settings, dims, processed, full), *_rebuild_tasks(
+        spark, settings, full, {"fact_feedback": (star.fact_feedback(_silver(spark, settings, "feedback"), dims),
+                                                  ("silver/feedback", *dim_inputs))})]
     # Every fact reads only silver and the dimensions: all of them are built side by side.
-    outcomes = run_all([*[lambda f=f: incremental(f) for f in FACTS], *rebuilt_facts], settings.spark.parallel_jobs)
+    outcomes = run_all([*[lambda f=f: incremental(f) for f in FACTS], *other_facts], settings.spark.parallel_jobs)
     changes: dict[str, tuple[Metrics, FactChange]] = dict(zip((f.name for f in FACTS), outcomes[:len(FACTS)],
                                                               strict=True))
     results += [m for m, _ in changes.values()] + outcomes[len(FACTS):]
@@ -148,6 +148,72 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
     results += [m for metrics in outcomes for m in metrics]
     _mark(spark, settings, processed, full)
     return results
+
+
+def _order_lines(spark: SparkSession, settings: Settings, dims: dict[str, DataFrame],
+                 pending: dict[str, list[str]], full: bool) -> Metrics:
+    """fact_purchase_order_line (`star.fact_purchase_order_line`: an order line with what was received against it),
+    of which an incremental run re-derives and MERGEs from the driver only the lines of the orders its silver loads
+    changed (`_orders_changed`); a day that changes none commits nothing.
+
+    Its commit keeps the versions of the silver entities it was built from. It is rebuilt whole by a full run, when
+    it does not exist yet, when the receipts it was built from can no longer be read, or when those orders have more
+    lines than the driver MERGEs (`small_commits.DRIVER_ROWS`)."""
+    path = gold_path(settings, ORDER_LINES)
+    orders, lines, receipts = (_silver(spark, settings, name) for name in ORDER_ENTITIES)
+    inputs = _inputs(spark, settings, tuple(f"silver/{name}" for name in ORDER_ENTITIES))
+    with measured(spark, "gold", ORDER_LINES) as m:
+        before, commit = lake.last_commit(spark, path)
+        built_from = json.loads(commit.get("userMetadata") or "{}")
+        changed = None if full or before < 0 else _orders_changed(settings, pending, built_from)
+        if changed == []:
+            return m
+        merged = False
+        if changed is not None:
+            # Joined, not an IN list: the first run after a full load may find every order changed.
+            touched = F.broadcast(spark.createDataFrame([(po,) for po in changed], "po_number string"))
+            rows = star.fact_purchase_order_line(*(frame.join(touched, "po_number", "left_semi")
+                                                   for frame in (orders, lines, receipts)), dims)
+            count = small_commits.read_table(silver_path(settings, "purchase_order_lines"), ("po_number",),
+                                             where=("po_number", changed)).num_rows
+            condition = " AND ".join(f"t.{k} = s.{k}" for k in ORDER_LINE_KEY)
+            merged = small_commits.merge_small(path, rows, count, condition, user_metadata=inputs)
+        if not merged:
+            _write(star.fact_purchase_order_line(orders, lines, receipts, dims), settings, ORDER_LINES, inputs=inputs)
+        m.rows_read = m.rows_written = lake.committed_rows(spark, path, before)
+    return m
+
+
+def _orders_changed(settings: Settings, pending: dict[str, list[str]],
+                    built_from: dict[str, object]) -> list[str] | None:
+    """The orders whose lines' fact rows the pending silver loads may change, found in the driver with delta-rs (no
+    Spark job): those with a header, a line or a receipt in the loads; for a receipt sent again, the order it was
+    against in the receipts the fact was built from (a receipt moved to another order leaves it); and those with a
+    line on an unknown member whose code the dimension now knows (`star.resolvable_rows`). None when only a rebuild
+    will do: the fact does not say which receipts it was built from, or they are gone (VACUUM)."""
+    was = built_from.get("silver/receipts")
+    if not isinstance(was, int):
+        return None
+
+    def pending_rows(name: str, columns: tuple[str, ...]) -> pa.Table:
+        return small_commits.read_table(silver_path(settings, name), columns,
+                                        where=("_load_id", pending[name]))
+
+    received = pending_rows("receipts", ("receipt_id", "po_number"))
+    try:
+        moved = small_commits.read_table(silver_path(settings, "receipts"), ("po_number",), was,
+                                         ("receipt_id", received.column("receipt_id").to_pylist()))
+    except (DeltaError, OSError):
+        return None
+    codes = tuple(star.BY_KEY[key].code for key in ORDER_LINE_DIMENSIONS)
+    fact = small_commits.read_table(gold_path(settings, ORDER_LINES), ("po_number", *ORDER_LINE_DIMENSIONS, *codes))
+    resolvable = star.resolvable_rows(fact, ORDER_LINE_DIMENSIONS, {
+        dim.name: small_commits.read_table(gold_path(settings, dim.name), (dim.key, dim.code))
+        for dim in (star.BY_KEY[key] for key in ORDER_LINE_DIMENSIONS)})
+    orders = {po for table in (pending_rows("purchase_orders", ("po_number",)),
+                               pending_rows("purchase_order_lines", ("po_number",)), received, moved, resolvable)
+              for po in table.column("po_number").to_pylist()}
+    return sorted(orders)
 
 
 def _period(spark: SparkSession, settings: Settings) -> tuple[date, date]:
@@ -374,11 +440,12 @@ def _dimensions(spark: SparkSession, settings: Settings, full: bool, results: li
 
 
 def _pending(spark: SparkSession, settings: Settings, full: bool) -> dict[str, list[str]]:
-    """Per silver entity feeding an incremental fact: the silver loads gold has not taken in yet."""
+    """Per silver entity feeding an incremental fact (and the order lines): the silver loads gold has not taken in
+    yet."""
     columns = ("entity", "_load_id")
     gold_done = small_commits.read_rows(lake.table_path(settings, "_ops", GOLD_LOADS), columns)
     seen = set() if full else {(r["entity"], r["_load_id"]) for r in gold_done}
-    pending: dict[str, list[str]] = {fact.entity.name: [] for fact in FACTS}
+    pending: dict[str, list[str]] = {name: [] for name in (*(fact.entity.name for fact in FACTS), *ORDER_ENTITIES)}
     for r in small_commits.read_rows(lake.table_path(settings, "_ops", PROCESSED), columns):
         if r["entity"] in pending and (r["entity"], r["_load_id"]) not in seen:
             pending[r["entity"]].append(r["_load_id"])

@@ -95,6 +95,10 @@ def test_row_count_and_earlier_versions_come_from_the_log(spark: SparkSession, t
     assert small_commits.row_count(table) == 1
     assert sorted(r["text"] for r in small_commits.read_rows(table, ("text",), version=1)) == ["a", "b", "c"]
     assert [r["text"] for r in small_commits.read_rows(table, ("text",))] == ["d"]
+    # Filtered by a text column, over files written by Spark and by delta-rs (version 1 holds both).
+    among = small_commits.read_table(table, ("n",), 1, ("text", ["c", "a", "z"]))
+    assert among.column_names == ["n"] and sorted(among.column("n").to_pylist()) == [1, 3]
+    assert small_commits.read_table(table, ("n",), 1, ("text", [])).num_rows == 0
 
 
 def test_a_driver_merge_updates_the_matches_that_qualify_and_inserts_the_rest(
@@ -121,7 +125,9 @@ def test_a_driver_merge_updates_the_matches_that_qualify_and_inserts_the_rest(
     assert not small_commits.merge_small(table, source, 3, condition, "s.seen >= t.seen", "month", ["2026-01"])
     assert lake.version(spark, table) == before  # nothing written
     monkeypatch.setattr(small_commits, "DRIVER_MERGE_ROWS", 2)  # January's two rows
-    assert small_commits.merge_small(table, source, 3, condition, "s.seen >= t.seen", "month", ["2026-01"])
+    assert small_commits.merge_small(table, source, 3, condition, "s.seen >= t.seen", "month", ["2026-01"],
+                                     user_metadata='{"built": 1}')
+    assert lake.last_commit(spark, table)[1]["userMetadata"] == '{"built": 1}'
     rows = {r.key: (r.amount, r.seen.astimezone(UTC), r.tags, r.month) for r in lake.read(spark, table).collect()}
     assert rows == {"a": (Decimal("1.50"), later, ["y", "z"], "2026-01"),  # newer: updated
                     "b": (Decimal("2.00"), at, [], "2026-01"),  # older than what the table holds: kept as it was

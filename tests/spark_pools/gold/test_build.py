@@ -317,8 +317,16 @@ def test_order_lines_rederive_only_the_orders_a_load_changed(spark: SparkSession
     assert run({"purchase_orders": ["L3"]}, dims("P1", "P2")) == "MERGE"  # PO1's lines now due on the order day
     assert {r.po_number for r in lake.read(spark, fact).where("NOT is_on_time").collect()} == {"PO1"}
 
+    silver("receipts", [("R1", "PO2", 1, day + timedelta(days=2), 6, "L4")], RECEIPTS)
+    spark.conf.set("spark.databricks.delta.retentionDurationCheck.enabled", "false")
+    try:  # the receipts the fact was built from are vacuumed away
+        spark.sql(f"VACUUM delta.`{silver_path(settings, 'receipts')}` RETAIN 0 HOURS")
+    finally:
+        spark.conf.unset("spark.databricks.delta.retentionDurationCheck.enabled")
+    assert run({"receipts": ["L4"]}, dims("P1", "P2")) == "WRITE"
+
     lake.write(lake.read(spark, fact), fact, "overwrite")  # a commit without the versions it was built from
-    assert run({"receipts": ["L2"]}, dims("P1", "P2")) == "WRITE"
+    assert run({"receipts": ["L4"]}, dims("P1", "P2")) == "WRITE"
 
 
 @pytest.mark.timeout(300)

@@ -155,13 +155,18 @@ def read_table(path: str, columns: Sequence[str], version: int | None = None,
                where: tuple[str, Sequence[str]] | None = None) -> pa.Table:
     """A small table's columns in the driver, as Arrow (see `read_rows`; the table must exist); with `where`
     (a text column, values) only the rows whose column holds one of the values. The filter is applied to the rows
-    read, not pushed into the scan: the file statistics delta-rs prunes with type text columns it wrote as
-    `string_view`, which a pushed-down comparison with text cannot take."""
+    read, not pushed into the scan: pushed down, it failed on tables delta-rs wrote (no kernel comparing `string`
+    with `string_view`)."""
     if where is None:
         return table(path, version).to_pyarrow_dataset().to_table(columns=list(columns))
     column, values = where
     rows = table(path, version).to_pyarrow_dataset().to_table(columns=list(dict.fromkeys((*columns, column))))
-    return rows.filter(pc.is_in(rows[column], pa.array(values, pa.string()))).select(list(columns))
+    return rows_among(rows, column, values).select(list(columns))
+
+
+def rows_among(rows: pa.Table, column: str, values: Sequence[str]) -> pa.Table:
+    """The rows whose text `column` holds one of `values` (none when there are none)."""
+    return rows.filter(pc.is_in(rows[column], pa.array(values, pa.string())))
 
 
 def _files(path: str) -> pa.Table:

@@ -166,16 +166,15 @@ def _order_lines(spark: SparkSession, settings: Settings, dims: dict[str, DataFr
         before, commit = lake.last_commit(spark, path)
         built_from = json.loads(commit.get("userMetadata") or "{}")
         changed = None if full or before < 0 else _orders_changed(settings, pending, built_from)
-        if changed == []:
+        if changed == ([], 0):
             return m
         merged = False
         if changed is not None:
+            changed_orders, count = changed
             # Joined, not an IN list: the first run after a full load may find every order changed.
-            touched = F.broadcast(spark.createDataFrame([(po,) for po in changed], "po_number string"))
+            touched = F.broadcast(spark.createDataFrame([(po,) for po in changed_orders], "po_number string"))
             rows = star.fact_purchase_order_line(*(frame.join(touched, "po_number", "left_semi")
                                                    for frame in (orders, lines, receipts)), dims)
-            count = small_commits.read_table(silver_path(settings, "purchase_order_lines"), ("po_number",),
-                                             where=("po_number", changed)).num_rows
             condition = " AND ".join(f"t.{k} = s.{k}" for k in ORDER_LINE_KEY)
             merged = small_commits.merge_small(path, rows, count, condition, user_metadata=inputs)
         if not merged:
@@ -185,12 +184,13 @@ def _order_lines(spark: SparkSession, settings: Settings, dims: dict[str, DataFr
 
 
 def _orders_changed(settings: Settings, pending: dict[str, list[str]],
-                    built_from: dict[str, object]) -> list[str] | None:
-    """The orders whose lines' fact rows the pending silver loads may change, found in the driver with delta-rs (no
-    Spark job): those with a header, a line or a receipt in the loads; for a receipt sent again, the order it was
-    against in the receipts the fact was built from (a receipt moved to another order leaves it); and those with a
-    line on an unknown member whose code the dimension now knows (`star.resolvable_rows`). None when only a rebuild
-    will do: the fact does not say which receipts it was built from, or they are gone (VACUUM)."""
+                    built_from: dict[str, object]) -> tuple[list[str], int] | None:
+    """The orders whose lines' fact rows the pending silver loads may change, and how many lines they have, found in
+    the driver with delta-rs (no Spark job): orders with a header, a line or a receipt in the loads; for a receipt
+    sent again, the order it was against in the receipts the fact was built from (a receipt moved to another order
+    leaves it); and orders with a line on an unknown member whose code the dimension now knows
+    (`star.resolvable_rows`). None when only a rebuild will do: the fact does not say which receipts it was built
+    from, or they are gone (VACUUM)."""
     was = built_from.get("silver/receipts")
     if not isinstance(was, int):
         return None
@@ -210,10 +210,12 @@ def _orders_changed(settings: Settings, pending: dict[str, list[str]],
     resolvable = star.resolvable_rows(fact, ORDER_LINE_DIMENSIONS, {
         dim.name: small_commits.read_table(gold_path(settings, dim.name), (dim.key, dim.code))
         for dim in (star.BY_KEY[key] for key in ORDER_LINE_DIMENSIONS)})
-    orders = {po for table in (pending_rows("purchase_orders", ("po_number",)),
-                               pending_rows("purchase_order_lines", ("po_number",)), received, moved, resolvable)
+    lines = small_commits.read_table(silver_path(settings, "purchase_order_lines"), ("po_number", "_load_id"))
+    sent = small_commits.rows_among(lines, "_load_id", pending["purchase_order_lines"])
+    orders = {po for table in (pending_rows("purchase_orders", ("po_number",)), sent, received, moved, resolvable)
               for po in table.column("po_number").to_pylist()}
-    return sorted(orders)
+    changed = sorted(orders)
+    return changed, small_commits.rows_among(lines, "po_number", changed).num_rows
 
 
 def _period(spark: SparkSession, settings: Settings) -> tuple[date, date]:
@@ -256,10 +258,15 @@ def _rebuild_tasks(spark: SparkSession, settings: Settings, full: bool, tables: 
     return [lambda n=n, f=f, r=r: one(n, f, r) for n, (f, r) in tables.items()]
 
 
-def _inputs(spark: SparkSession, settings: Settings, reads: tuple[str, ...], **values: object) -> str:
+def _built_from(spark: SparkSession, settings: Settings, reads: tuple[str, ...], **values: object) -> dict[str, object]:
     """What a derived table records it was built from: the versions of the tables it reads, and any other value
-    its content depends on (a day), as text."""
-    return json.dumps({**_versions(spark, settings, reads), **{k: str(v) for k, v in values.items()}}, sort_keys=True)
+    its content depends on (a day)."""
+    return {**_versions(spark, settings, reads), **{k: str(v) for k, v in values.items()}}
+
+
+def _inputs(spark: SparkSession, settings: Settings, reads: tuple[str, ...], **values: object) -> str:
+    """`_built_from` as the text kept with the table's commit."""
+    return json.dumps(_built_from(spark, settings, reads, **values), sort_keys=True)
 
 
 def _versions(spark: SparkSession, settings: Settings, tables: tuple[str, ...]) -> dict[str, int]:
@@ -351,8 +358,7 @@ def _monthly_sums(spark: SparkSession, settings: Settings, name: str, gold: dict
     The sums are kept with the versions of the facts they were computed from and `values` (what else they depend
     on); when a fact's version is not the one this run started from (a full run, a run that failed in between,
     maintenance), a fact was rewritten whole, or a value changed, they are recomputed whole."""
-    inputs = {**_versions(spark, settings, tuple(f"gold/{fact}" for fact in facts)),
-              **{k: str(v) for k, v in values.items()}}
+    inputs = _built_from(spark, settings, tuple(f"gold/{fact}" for fact in facts), **values)
     path = gold_path(settings, name)
     with measured(spark, "gold", name) as m:
         before, commit = lake.last_commit(spark, path)

@@ -195,7 +195,7 @@ def customer_by_month(sales: DataFrame) -> DataFrame:
 
     Summed per document first (as in `sales_daily`). A document is one purchase in each month it has lines in:
     every line of a transaction or order carries the document's own timestamp, so that is one month."""
-    month = F.col(STOCK_FACTS["fact_sales"]).alias("month")
+    month = F.col(SALES_LINES.partition).alias("month")
     per_document = sales.where(is_member(F.col("customer_key"))).groupBy(month, "customer_key", "document_id").agg(
         F.max(F.to_date("sale_ts")).alias("last_day"), F.sum("net_amount").alias("net_amount"))
     return per_document.groupBy("month", "customer_key").agg(

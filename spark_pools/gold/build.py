@@ -2,10 +2,10 @@
 
 The large facts take in only the silver loads gold has not processed yet (`_ops/gold_loads`), plus the rows
 on an unknown (-1) key whose code the dimension now knows, so a late-arriving product or store resolves on the
-next run (looked for among the fact's unresolved rows, kept beside it in UNRESOLVED). The order lines fact
-re-derives only the lines those loads changed (`_order_lines`). Dimensions, the feedback fact and the marts are
-rebuilt whole, so an incremental run equals a full rebuild, but only when one of the tables they read has a new
-version since they were last written; the daily sales mart is recomputed only on the days that changed, and the
+next run (looked for among the fact's unresolved rows, kept beside it in UNRESOLVED). The order lines and feedback
+facts re-derive only the documents those loads changed (`_rederive`). Dimensions and the marts are rebuilt whole,
+so an incremental run equals a full rebuild, but only when one of the tables they read has a new version since
+they were last written; the daily sales mart is recomputed only on the days that changed, and the
 whole-period marts are summed from monthly sums recomputed only in the months that changed.
 """
 
@@ -31,10 +31,6 @@ from spark_pools.silver.build import MOVES, PROCESSED, PROCESSED_SCHEMA, silver_
 from spark_pools.silver.entities import INVENTORY_COUNTS, INVENTORY_MOVEMENTS, SALES_LINES, Entity
 
 GOLD_LOADS = "gold_loads"
-ORDER_LINES = "fact_purchase_order_line"
-ORDER_ENTITIES = ("purchase_orders", "purchase_order_lines", "receipts")  # the silver entities ORDER_LINES reads
-ORDER_LINE_KEY = ("po_number", "line_number")
-ORDER_LINE_DIMENSIONS = ("store_key", "product_key", "supplier_key")  # its keys that may be on an unknown member
 STOCK_BY_MONTH = "agg_stock_by_month"  # the monthly sums mart_stock_performance adds up (`_stock_performance`)
 CUSTOMER_BY_MONTH = "agg_customer_by_month"  # the monthly sums mart_customer_rfm adds up (`_customer_rfm`)
 UNRESOLVED = "_unresolved"  # gold/_unresolved/<fact>: its rows on an unknown member with a code (`_keep_unresolved`)
@@ -88,6 +84,52 @@ MOVEMENTS = IncrementalFact("fact_inventory_movement", INVENTORY_MOVEMENTS, ("mo
 FACTS = (SALES, SNAPSHOT, MOVEMENTS)
 
 
+@dataclass(frozen=True)
+class RederivedFact:
+    """A fact whose rows an incremental run re-derives only for the documents (an order, a feedback) its silver
+    loads changed, and MERGEs from the driver (`_rederive`)."""
+    name: str
+    entities: tuple[str, ...]  # the silver entities it reads, in the order `derive` takes them
+    rows_entity: str  # the one of them whose records become its rows
+    document: str  # the column a document's rows share, in every entity: what is re-derived together
+    key: tuple[str, ...]
+    dimensions: tuple[str, ...]  # its keys that may be on an unknown member
+    derive: Callable[..., DataFrame]  # (each entity's rows, in order, then the dimensions) -> the fact's rows
+    # Documents a load changes besides those it holds: (settings, pending loads, what the fact was built from) ->
+    # their `document` column, or None when only a rebuild will do.
+    also: Callable[[Settings, dict[str, list[str]], dict[str, object]], pa.Table | None] | None = None
+
+
+def _receipts_moved(settings: Settings, pending: dict[str, list[str]],
+                    built_from: dict[str, object]) -> pa.Table | None:
+    """For each receipt sent again, the order it was against in the receipts the order lines fact was built from: a
+    receipt moved to another order leaves the first one. None when the fact does not say which receipts it was
+    built from, or they are gone (VACUUM)."""
+    was = built_from.get("silver/receipts")
+    if not isinstance(was, int):
+        return None
+    received = _pending_rows(settings, "receipts", ("receipt_id",), pending)
+    try:
+        return small_commits.read_table(silver_path(settings, "receipts"), ("po_number",), was,
+                                        ("receipt_id", received.column("receipt_id").to_pylist()))
+    except (DeltaError, OSError):
+        return None
+
+
+def _pending_rows(settings: Settings, name: str, columns: tuple[str, ...], pending: dict[str, list[str]]) -> pa.Table:
+    """The `columns` of a silver entity's rows in the pending loads."""
+    return small_commits.read_table(silver_path(settings, name), columns, where=("_load_id", pending[name]))
+
+
+ORDER_LINES = RederivedFact("fact_purchase_order_line", ("purchase_orders", "purchase_order_lines", "receipts"),
+                            "purchase_order_lines", "po_number", ("po_number", "line_number"),
+                            ("store_key", "product_key", "supplier_key"), star.fact_purchase_order_line,
+                            _receipts_moved)
+FEEDBACK = RederivedFact("fact_feedback", ("feedback",), "feedback", "feedback_id", ("feedback_id",),
+                         ("store_key", "product_key", "customer_key"), star.fact_feedback)
+REDERIVED = (ORDER_LINES, FEEDBACK)
+
+
 def gold_path(settings: Settings, name: str) -> str:
     return lake.table_path(settings, "gold", name)
 
@@ -117,16 +159,13 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
         return m, change
 
     dim_inputs = tuple(f"gold/{name}" for name in dims)
-    other_facts = [lambda: _order_lines(spark, settings, dims, processed, full), *_rebuild_tasks(
-        spark, settings, full, {"fact_feedback": (star.fact_feedback(_silver(spark, settings, "feedback"), dims),
-                                                  ("silver/feedback", *dim_inputs))})]
+    rederived = [lambda f=f: _rederive(spark, settings, f, dims, processed, full) for f in REDERIVED]
     # Every fact reads only silver and the dimensions: all of them are built side by side.
-    outcomes = run_all([*[lambda f=f: incremental(f) for f in FACTS], *other_facts], settings.spark.parallel_jobs)
+    outcomes = run_all([*[lambda f=f: incremental(f) for f in FACTS], *rederived], settings.spark.parallel_jobs)
     changes: dict[str, tuple[Metrics, FactChange]] = dict(zip((f.name for f in FACTS), outcomes[:len(FACTS)],
                                                               strict=True))
     results += [m for m, _ in changes.values()] + outcomes[len(FACTS):]
-    facts = ("fact_sales", "fact_inventory_snapshot", "fact_inventory_movement", "fact_purchase_order_line",
-             "fact_feedback")
+    facts = (*(f.name for f in FACTS), *(f.name for f in REDERIVED))
     gold = {name: lake.read(spark, gold_path(settings, name)) for name in facts}
     every_input = (*dim_inputs, *(f"gold/{name}" for name in facts))  # coarse: any changed fact rebuilds them
     first_day, as_of = _period(spark, settings)
@@ -150,72 +189,56 @@ def build_gold(spark: SparkSession, settings: Settings, full: bool) -> list[Metr
     return results
 
 
-def _order_lines(spark: SparkSession, settings: Settings, dims: dict[str, DataFrame],
-                 pending: dict[str, list[str]], full: bool) -> Metrics:
-    """fact_purchase_order_line (`star.fact_purchase_order_line`: an order line with what was received against it),
-    of which an incremental run re-derives and MERGEs from the driver only the lines of the orders its silver loads
-    changed (`_orders_changed`); a day that changes none commits nothing.
+def _rederive(spark: SparkSession, settings: Settings, fact: RederivedFact, dims: dict[str, DataFrame],
+              pending: dict[str, list[str]], full: bool) -> Metrics:
+    """A fact of which an incremental run re-derives and MERGEs from the driver only the rows of the documents its
+    silver loads changed (`_documents_changed`); a day that changes none commits nothing.
 
     Its commit keeps the versions of the silver entities it was built from. It is rebuilt whole by a full run, when
-    it does not exist yet, when the receipts it was built from can no longer be read, or when those orders have more
-    lines than the driver MERGEs (`small_commits.DRIVER_ROWS`)."""
-    path = gold_path(settings, ORDER_LINES)
-    orders, lines, receipts = (_silver(spark, settings, name) for name in ORDER_ENTITIES)
-    inputs = _inputs(spark, settings, tuple(f"silver/{name}" for name in ORDER_ENTITIES))
-    with measured(spark, "gold", ORDER_LINES) as m:
+    it does not exist yet, when what it was built from can no longer be told, or when those documents have more rows
+    than the driver MERGEs (`small_commits.DRIVER_ROWS`)."""
+    path = gold_path(settings, fact.name)
+    silver = [_silver(spark, settings, name) for name in fact.entities]
+    inputs = _inputs(spark, settings, tuple(f"silver/{name}" for name in fact.entities))
+    with measured(spark, "gold", fact.name) as m:
         before, commit = lake.last_commit(spark, path)
         built_from = json.loads(commit.get("userMetadata") or "{}")
-        changed = None if full or before < 0 else _orders_changed(settings, pending, built_from)
+        changed = None if full or before < 0 else _documents_changed(settings, fact, pending, built_from)
         if changed == ([], 0):
             return m
         merged = False
         if changed is not None:
-            changed_orders, count = changed
-            # Joined, not an IN list: the first run after a full load may find every order changed.
-            touched = F.broadcast(spark.createDataFrame([(po,) for po in changed_orders], "po_number string"))
-            rows = star.fact_purchase_order_line(*(frame.join(touched, "po_number", "left_semi")
-                                                   for frame in (orders, lines, receipts)), dims)
-            condition = " AND ".join(f"t.{k} = s.{k}" for k in ORDER_LINE_KEY)
+            documents, count = changed
+            # Joined, not an IN list: the first run after a full load may find every document changed.
+            touched = F.broadcast(spark.createDataFrame([(d,) for d in documents], f"{fact.document} string"))
+            rows = fact.derive(*(frame.join(touched, fact.document, "left_semi") for frame in silver), dims)
+            condition = " AND ".join(f"t.{k} = s.{k}" for k in fact.key)
             merged = small_commits.merge_small(path, rows, count, condition, user_metadata=inputs)
         if not merged:
-            _write(star.fact_purchase_order_line(orders, lines, receipts, dims), settings, ORDER_LINES, inputs=inputs)
+            _write(fact.derive(*silver, dims), settings, fact.name, inputs=inputs)
         m.rows_read = m.rows_written = lake.committed_rows(spark, path, before)
     return m
 
 
-def _orders_changed(settings: Settings, pending: dict[str, list[str]],
-                    built_from: dict[str, object]) -> tuple[list[str], int] | None:
-    """The orders whose lines' fact rows the pending silver loads may change, and how many lines they have, found in
-    the driver with delta-rs (no Spark job): orders with a header, a line or a receipt in the loads; for a receipt
-    sent again, the order it was against in the receipts the fact was built from (a receipt moved to another order
-    leaves it); and orders with a line on an unknown member whose code the dimension now knows
-    (`star.resolvable_rows`). None when only a rebuild will do: the fact does not say which receipts it was built
-    from, or they are gone (VACUUM)."""
-    was = built_from.get("silver/receipts")
-    if not isinstance(was, int):
+def _documents_changed(settings: Settings, fact: RederivedFact, pending: dict[str, list[str]],
+                       built_from: dict[str, object]) -> tuple[list[str], int] | None:
+    """The documents whose rows in the fact the pending silver loads may change, and how many rows they have,
+    found in the driver with delta-rs (no Spark job): documents with a record in the loads, those the fact's own
+    rule adds (`RederivedFact.also`), and those with a row on an unknown member whose code the dimension now knows
+    (`star.resolvable_rows`). None when only a rebuild will do (the fact's rule cannot tell)."""
+    also = fact.also(settings, pending, built_from) if fact.also is not None else pa.table({fact.document: []})
+    if also is None:
         return None
-
-    def pending_rows(name: str, columns: tuple[str, ...]) -> pa.Table:
-        return small_commits.read_table(silver_path(settings, name), columns,
-                                        where=("_load_id", pending[name]))
-
-    received = pending_rows("receipts", ("receipt_id", "po_number"))
-    try:
-        moved = small_commits.read_table(silver_path(settings, "receipts"), ("po_number",), was,
-                                         ("receipt_id", received.column("receipt_id").to_pylist()))
-    except (DeltaError, OSError):
-        return None
-    codes = tuple(star.BY_KEY[key].code for key in ORDER_LINE_DIMENSIONS)
-    fact = small_commits.read_table(gold_path(settings, ORDER_LINES), ("po_number", *ORDER_LINE_DIMENSIONS, *codes))
-    resolvable = star.resolvable_rows(fact, ORDER_LINE_DIMENSIONS, {
+    codes = tuple(star.BY_KEY[key].code for key in fact.dimensions)
+    held = small_commits.read_table(gold_path(settings, fact.name), (fact.document, *fact.dimensions, *codes))
+    resolvable = star.resolvable_rows(held, fact.dimensions, {
         dim.name: small_commits.read_table(gold_path(settings, dim.name), (dim.key, dim.code))
-        for dim in (star.BY_KEY[key] for key in ORDER_LINE_DIMENSIONS)})
-    lines = small_commits.read_table(silver_path(settings, "purchase_order_lines"), ("po_number", "_load_id"))
-    sent = small_commits.rows_among(lines, "_load_id", pending["purchase_order_lines"])
-    orders = {po for table in (pending_rows("purchase_orders", ("po_number",)), sent, received, moved, resolvable)
-              for po in table.column("po_number").to_pylist()}
-    changed = sorted(orders)
-    return changed, small_commits.rows_among(lines, "po_number", changed).num_rows
+        for dim in (star.BY_KEY[key] for key in fact.dimensions)})
+    rows = small_commits.read_table(silver_path(settings, fact.rows_entity), (fact.document, "_load_id"))
+    sent = [small_commits.rows_among(rows, "_load_id", pending[fact.rows_entity])] + [
+        _pending_rows(settings, name, (fact.document,), pending) for name in fact.entities if name != fact.rows_entity]
+    documents = sorted({d for table in (*sent, also, resolvable) for d in table.column(fact.document).to_pylist()})
+    return documents, small_commits.rows_among(rows, fact.document, documents).num_rows
 
 
 def _period(spark: SparkSession, settings: Settings) -> tuple[date, date]:
@@ -446,12 +469,12 @@ def _dimensions(spark: SparkSession, settings: Settings, full: bool, results: li
 
 
 def _pending(spark: SparkSession, settings: Settings, full: bool) -> dict[str, list[str]]:
-    """Per silver entity feeding an incremental fact (and the order lines): the silver loads gold has not taken in
-    yet."""
+    """Per silver entity feeding an incremental or a re-derived fact: the silver loads gold has not taken in yet."""
     columns = ("entity", "_load_id")
     gold_done = small_commits.read_rows(lake.table_path(settings, "_ops", GOLD_LOADS), columns)
     seen = set() if full else {(r["entity"], r["_load_id"]) for r in gold_done}
-    pending: dict[str, list[str]] = {name: [] for name in (*(fact.entity.name for fact in FACTS), *ORDER_ENTITIES)}
+    pending: dict[str, list[str]] = {name: [] for name in (
+        *(fact.entity.name for fact in FACTS), *(name for fact in REDERIVED for name in fact.entities))}
     for r in small_commits.read_rows(lake.table_path(settings, "_ops", PROCESSED), columns):
         if r["entity"] in pending and (r["entity"], r["_load_id"]) not in seen:
             pending[r["entity"]].append(r["_load_id"])

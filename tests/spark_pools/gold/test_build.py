@@ -21,21 +21,22 @@ from spark_pools.gold.build import (
     CUSTOMER_BY_MONTH,
     DAY_STATS,
     MOVEMENTS,
-    ORDER_ENTITIES,
     SNAPSHOT,
     STOCK_BY_MONTH,
     FactChange,
+    RederivedFact,
     _customer_rfm,
     _days_covered,
     _incremental_fact,
     _keep_unresolved,
-    _order_lines,
+    _rederive,
     _sales_daily,
     _stock_performance,
     _unresolved,
     gold_path,
     unresolved_path,
 )
+from spark_pools.gold.build import FEEDBACK as FEEDBACK_FACT
 from spark_pools.gold.build import ORDER_LINES as ORDER_LINES_FACT
 from spark_pools.gold.build import SALES as SALES_FACT
 from spark_pools.gold.star import UNKNOWN, is_member
@@ -261,6 +262,29 @@ RECEIPTS = ("receipt_id string, po_number string, line_number int, received_date
             "_load_id string")
 
 
+def _rederive_checked(spark: SparkSession, settings: Settings, fact: RederivedFact, dimensions: dict[str, DataFrame],
+                      pending: dict[str, list[str]], full: bool) -> str | None:
+    """`_rederive` the fact, check it equals a rebuild from the whole of silver, and say what it committed."""
+    path = gold_path(settings, fact.name)
+    before = lake.version(spark, path)
+    _rederive(spark, settings, fact, dimensions, {name: [] for name in fact.entities} | pending, full)
+    expected = fact.derive(*(lake.read(spark, silver_path(settings, name)) for name in fact.entities), dimensions)
+    written = lake.read(spark, path)
+    assert sorted(written.collect()) == sorted(expected.select(*written.columns).collect())
+    current, commit = lake.last_commit(spark, path)
+    return commit["operation"] if current > before else None
+
+
+def _dimensions(spark: SparkSession, settings: Settings,
+                members: dict[star.Dimension, list[str]]) -> dict[str, DataFrame]:
+    """The dimensions with these members, written to gold as the run before the facts writes them."""
+    for dim, codes in members.items():
+        lake.write(spark.createDataFrame([(i + 1, code) for i, code in enumerate(codes)],
+                                         f"{dim.key} bigint, {dim.code} string"), gold_path(settings, dim.name),
+                   "overwrite")
+    return {dim.name: lake.read(spark, gold_path(settings, dim.name)) for dim in members}
+
+
 def test_order_lines_rederive_only_the_orders_a_load_changed(spark: SparkSession, tmp_path: Path) -> None:
     """After a full build, each incremental run MERGEs only the lines of the orders its silver loads touched and
     equals a rebuild from the whole of silver: a receipt sent again against another order leaves the first one, a
@@ -273,24 +297,11 @@ def test_order_lines_rederive_only_the_orders_a_load_changed(spark: SparkSession
         lake.write(spark.createDataFrame(rows, schema), silver_path(settings, name), "overwrite")
 
     def dims(*skus: str) -> dict[str, DataFrame]:
-        """The dimensions, written to gold as the run before the facts writes them."""
-        members = {star.DIM_STORE: ["S1"], star.DIM_PRODUCT: list(skus), star.DIM_SUPPLIER: ["SUP1"]}
-        for dim, codes in members.items():
-            lake.write(spark.createDataFrame([(i + 1, code) for i, code in enumerate(codes)],
-                                             f"{dim.key} bigint, {dim.code} string"), gold_path(settings, dim.name),
-                       "overwrite")
-        return {dim.name: lake.read(spark, gold_path(settings, dim.name)) for dim in members}
+        return _dimensions(spark, settings, {star.DIM_STORE: ["S1"], star.DIM_PRODUCT: list(skus),
+                                             star.DIM_SUPPLIER: ["SUP1"]})
 
     def run(pending: dict[str, list[str]], dimensions: dict[str, DataFrame], full: bool = False) -> str | None:
-        path = gold_path(settings, ORDER_LINES_FACT)
-        before = lake.version(spark, path)
-        _order_lines(spark, settings, dimensions, {name: [] for name in ORDER_ENTITIES} | pending, full)
-        silvers = [lake.read(spark, silver_path(settings, name)) for name in ORDER_ENTITIES]
-        expected = star.fact_purchase_order_line(*silvers, dimensions)
-        fact = lake.read(spark, path)
-        assert sorted(fact.collect()) == sorted(expected.select(*fact.columns).collect())
-        current, commit = lake.last_commit(spark, path)
-        return commit["operation"] if current > before else None
+        return _rederive_checked(spark, settings, ORDER_LINES_FACT, dimensions, pending, full)
 
     def received() -> dict[tuple[str, int], int]:
         return {(r.po_number, r.line_number): r.quantity_received for r in lake.read(spark, fact).collect()}
@@ -302,7 +313,7 @@ def test_order_lines_rederive_only_the_orders_a_load_changed(spark: SparkSession
                                     ("PO2", 1, "P1", 5, Decimal("2.00"), "L1")], ORDER_LINES)
     silver("receipts", [("R1", "PO1", 1, day + timedelta(days=2), 5, "L1")], RECEIPTS)
     assert run({}, dims("P1"), full=True) == "WRITE"
-    fact = gold_path(settings, ORDER_LINES_FACT)
+    fact = gold_path(settings, ORDER_LINES_FACT.name)
     assert received() == {("PO1", 1): 5, ("PO1", 2): 0, ("PO2", 1): 0}
 
     silver("receipts", [("R1", "PO2", 1, day + timedelta(days=2), 5, "L2")], RECEIPTS)  # sent again, against PO2
@@ -327,6 +338,49 @@ def test_order_lines_rederive_only_the_orders_a_load_changed(spark: SparkSession
 
     lake.write(lake.read(spark, fact), fact, "overwrite")  # a commit without the versions it was built from
     assert run({"receipts": ["L4"]}, dims("P1", "P2")) == "WRITE"
+
+
+FEEDBACK = ("feedback_id string, submitted_at timestamp, channel string, order_id string, transaction_id string, "
+            "store_code string, sku string, customer_id string, rating int, comment string, _load_id string")
+
+
+def test_feedback_rederives_only_the_feedback_a_load_sent(spark: SparkSession, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The feedback fact takes in only the feedback of the pending loads and the rows whose product arrived since,
+    and equals a rebuild from the whole of silver each time; more rows than the driver MERGEs rebuild it whole."""
+    settings = load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
+    at = datetime(2026, 1, 5, 10, 30)
+
+    def silver(rows: list[tuple]) -> None:
+        lake.write(spark.createDataFrame(rows, FEEDBACK), silver_path(settings, "feedback"), "overwrite")
+
+    def run(pending: list[str], *skus: str, full: bool = False) -> str | None:
+        dimensions = _dimensions(spark, settings, {star.DIM_STORE: ["S1"], star.DIM_PRODUCT: list(skus),
+                                                   star.DIM_CUSTOMER: ["C1"]})
+        return _rederive_checked(spark, settings, FEEDBACK_FACT, dimensions, {"feedback": pending}, full)
+
+    def ratings() -> dict[str, tuple[int, bool]]:
+        """Each feedback's rating, and whether its product is known."""
+        fact = lake.read(spark, gold_path(settings, FEEDBACK_FACT.name))
+        return {r.feedback_id: (r.rating, r.product_key != UNKNOWN) for r in fact.collect()}
+
+    first = ("F1", at, "store", None, "T1", "S1", "P1", "C1", 2, "slow till", "L1")
+    second = ("F2", at, "web", "O1", None, None, "P2", "C1", 5, None, "L1")
+    silver([first, second])
+    assert run([], "P1", full=True) == "WRITE"
+    assert ratings() == {"F1": (2, True), "F2": (5, False)}  # P2 not known yet
+
+    silver([(*first[:8], 4, "better", "L2"), second])  # F1 sent again, rated anew
+    assert run(["L2"], "P1") == "MERGE"
+    assert ratings() == {"F1": (4, True), "F2": (5, False)}
+    assert run([], "P1") is None  # nothing new: no commit
+    assert run([], "P1", "P2") == "MERGE"  # P2 arrived: its feedback resolves without any load
+    assert ratings() == {"F1": (4, True), "F2": (5, True)}
+
+    silver([(*first[:8], 1, "worse", "L3"), second, ("F3", at, "store", None, "T2", "S1", "P1", None, 3, None, "L3")])
+    monkeypatch.setattr(small_commits, "DRIVER_ROWS", 1)  # two rows to take in: more than the driver MERGEs
+    assert run(["L3"], "P1", "P2") == "WRITE"
+    assert ratings() == {"F1": (1, True), "F2": (5, True), "F3": (3, True)}
 
 
 @pytest.mark.timeout(300)

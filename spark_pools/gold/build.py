@@ -28,7 +28,7 @@ from spark_pools.maintenance import zorder_columns
 from spark_pools.ops import Metrics, measured
 from spark_pools.parallel import run_all
 from spark_pools.silver.build import MOVES, PROCESSED, PROCESSED_SCHEMA, silver_path
-from spark_pools.silver.entities import INVENTORY_COUNTS, INVENTORY_MOVEMENTS, SALES_LINES, Entity
+from spark_pools.silver.entities import BY_NAME, INVENTORY_COUNTS, INVENTORY_MOVEMENTS, SALES_LINES, Entity
 
 GOLD_LOADS = "gold_loads"
 STOCK_BY_MONTH = "agg_stock_by_month"  # the monthly sums mart_stock_performance adds up (`_stock_performance`)
@@ -95,30 +95,24 @@ class RederivedFact:
     key: tuple[str, ...]
     dimensions: tuple[str, ...]  # its keys that may be on an unknown member
     derive: Callable[..., DataFrame]  # (each entity's rows, in order, then the dimensions) -> the fact's rows
-    # Documents a load changes besides those it holds: (settings, pending loads, what the fact was built from) ->
-    # their `document` column, or None when only a rebuild will do.
-    also: Callable[[Settings, dict[str, list[str]], dict[str, object]], pa.Table | None] | None = None
+    # Documents a load changes besides those it holds: (settings, each other entity's records in the pending loads,
+    # their document and key, what the fact was built from) -> their `document` column, or None when only a
+    # rebuild will do.
+    also: Callable[[Settings, dict[str, pa.Table], dict[str, object]], pa.Table | None] | None = None
 
 
-def _receipts_moved(settings: Settings, pending: dict[str, list[str]],
-                    built_from: dict[str, object]) -> pa.Table | None:
+def _receipts_moved(settings: Settings, sent: dict[str, pa.Table], built_from: dict[str, object]) -> pa.Table | None:
     """For each receipt sent again, the order it was against in the receipts the order lines fact was built from: a
     receipt moved to another order leaves the first one. None when the fact does not say which receipts it was
     built from, or they are gone (VACUUM)."""
     was = built_from.get("silver/receipts")
     if not isinstance(was, int):
         return None
-    received = _pending_rows(settings, "receipts", ("receipt_id",), pending)
     try:
         return small_commits.read_table(silver_path(settings, "receipts"), ("po_number",), was,
-                                        ("receipt_id", received.column("receipt_id").to_pylist()))
+                                        ("receipt_id", sent["receipts"].column("receipt_id").to_pylist()))
     except (DeltaError, OSError):
         return None
-
-
-def _pending_rows(settings: Settings, name: str, columns: tuple[str, ...], pending: dict[str, list[str]]) -> pa.Table:
-    """The `columns` of a silver entity's rows in the pending loads."""
-    return small_commits.read_table(silver_path(settings, name), columns, where=("_load_id", pending[name]))
 
 
 ORDER_LINES = RederivedFact("fact_purchase_order_line", ("purchase_orders", "purchase_order_lines", "receipts"),
@@ -226,7 +220,10 @@ def _documents_changed(settings: Settings, fact: RederivedFact, pending: dict[st
     found in the driver with delta-rs (no Spark job): documents with a record in the loads, those the fact's own
     rule adds (`RederivedFact.also`), and those with a row on an unknown member whose code the dimension now knows
     (`star.resolvable_rows`). None when only a rebuild will do (the fact's rule cannot tell)."""
-    also = fact.also(settings, pending, built_from) if fact.also is not None else pa.table({fact.document: []})
+    sent = {name: small_commits.read_table(silver_path(settings, name), tuple(dict.fromkeys(
+        (fact.document, *BY_NAME[name].key))), where=("_load_id", pending[name]))
+        for name in fact.entities if name != fact.rows_entity}
+    also = fact.also(settings, sent, built_from) if fact.also is not None else pa.table({fact.document: []})
     if also is None:
         return None
     codes = tuple(star.BY_KEY[key].code for key in fact.dimensions)
@@ -235,9 +232,9 @@ def _documents_changed(settings: Settings, fact: RederivedFact, pending: dict[st
         dim.name: small_commits.read_table(gold_path(settings, dim.name), (dim.key, dim.code))
         for dim in (star.BY_KEY[key] for key in fact.dimensions)})
     rows = small_commits.read_table(silver_path(settings, fact.rows_entity), (fact.document, "_load_id"))
-    sent = [small_commits.rows_among(rows, "_load_id", pending[fact.rows_entity])] + [
-        _pending_rows(settings, name, (fact.document,), pending) for name in fact.entities if name != fact.rows_entity]
-    documents = sorted({d for table in (*sent, also, resolvable) for d in table.column(fact.document).to_pylist()})
+    loaded = small_commits.rows_among(rows, "_load_id", pending[fact.rows_entity])
+    documents = sorted({d for table in (loaded, *sent.values(), also, resolvable)
+                        for d in table.column(fact.document).to_pylist()})
     return documents, small_commits.rows_among(rows, fact.document, documents).num_rows
 
 

@@ -1,5 +1,7 @@
 """Gold's incremental steps: the daily sales mart refreshed day by day (equal to a full recompute, only the changed
-days rewritten), and a fact MERGE moving a record whose date changed month. Gold built before any stock count."""
+days rewritten), the monthly sums behind stock performance and RFM recomputed only in the months that changed, the
+order lines and feedback facts re-derived only for the documents a load changed, and a fact MERGE moving a record
+whose date changed month. Gold built before any stock count."""
 
 from __future__ import annotations
 

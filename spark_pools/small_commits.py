@@ -164,6 +164,12 @@ def read_table(path: str, columns: Sequence[str], version: int | None = None,
     return rows_among(rows, column, values).select(list(columns))
 
 
+def read_partitions(path: str, columns: Sequence[str], partition: str, values: Sequence[str]) -> pa.Table:
+    """A table's columns in the driver, as Arrow, from the files of its `partition` `values` only."""
+    pruned = table(path).to_pyarrow_dataset(file_pruning_predicate=[(partition, "in", list(values))])
+    return pruned.to_table(columns=list(columns))
+
+
 def rows_among(rows: pa.Table, column: str, values: Sequence[str]) -> pa.Table:
     """The rows whose text `column` holds one of `values` (none when there are none)."""
     return rows.filter(pc.is_in(rows[column], pa.array(values, pa.string())))
@@ -238,12 +244,18 @@ def merge_small(path: str, frame: DataFrame, rows: int, condition: str, update_i
     target = table(path)
     if rows > DRIVER_ROWS or _touched(target, partition, values) > DRIVER_MERGE_ROWS:
         return False
-    source = frame_for(target, frame)
+    merge_rows(target, frame_for(target, frame), condition, update_if, user_metadata)
+    return True
+
+
+def merge_rows(target: DeltaTable, source: pa.Table, condition: str, update_if: str | None = None,
+               user_metadata: str | None = None) -> None:
+    """MERGE rows already in the driver (`frame_for`) into a table, as `merge_small` does; no commit when there
+    are none."""
     if source.num_rows:
         commit = None if user_metadata is None else CommitProperties(custom_metadata={"userMetadata": user_metadata})
         target.merge(source, condition, source_alias="s", target_alias="t", commit_properties=commit) \
             .when_matched_update_all(predicate=update_if).when_not_matched_insert_all().execute()
-    return True
 
 
 def overwrite_small(path: str, frame: DataFrame, user_metadata: str, predicate: str | None = None,

@@ -42,8 +42,9 @@ DAY_STATS = ("date_key",)
 @dataclass(frozen=True)
 class FactChange:
     """What a run did to an incremental fact: its version before the run and, after a MERGE, the days of the rows
-    it wrote (date_key → the fact's partition value) and the months records left for another month (the days they
-    left changed too, and are not known); no days when the run rewrote it whole."""
+    it wrote and of those rows before, within their month (date_key → the fact's partition value; `_days_left`), and
+    the months records left for another month (the days they left changed too, and are not known); no days when the
+    run rewrote it whole."""
     before: int
     days: dict[int, str] | None
     moved_from: frozenset[str] = frozenset()
@@ -524,11 +525,22 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
             return FactChange(before, {})
         rows = fact.derive(source, dims, history).persist()  # read again for the rows it leaves unresolved
         cached.append(rows)
-        days = dict(rows.select("date_key", fact.partition).distinct().collect())
+        # Few rows are brought to the driver once: their days are read there, and the driver MERGEs them.
+        target = small_commits.table(path)
+        arrived = small_commits.frame_for(target, rows) if metrics.rows_read <= small_commits.DRIVER_ROWS else None
+        days = _days(arrived, fact.partition) if arrived is not None \
+            else dict(rows.select("date_key", fact.partition).distinct().collect())
         months = sorted(set(days.values()) | moved_from)  # the months moved records leave, to MERGE them there
+        if arrived is not None and small_commits.touched_rows(path, fact.partition, months) \
+                > small_commits.DRIVER_MERGE_ROWS:
+            arrived = None
+        if fact.entity.records_can_move:
+            days |= _days_left(spark, settings, fact, months, rows, arrived)
         condition = " AND ".join(f"t.{k} = s.{k}" for k in fact.key)
         condition += f" AND t.{fact.partition} IN ({', '.join(repr(m) for m in months)})"
-        if not small_commits.merge_small(path, rows, metrics.rows_read, condition, None, fact.partition, months):
+        if arrived is not None:
+            small_commits.merge_rows(target, arrived, condition)
+        else:
             DeltaTable.forPath(spark, path).alias("t").merge(rows.alias("s"), condition) \
                 .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute()
         metrics.rows_written = lake.committed_rows(spark, path, before)
@@ -537,6 +549,26 @@ def _incremental_fact(spark: SparkSession, settings: Settings, fact: Incremental
     finally:
         for frame in cached:
             frame.unpersist()
+
+
+def _days(rows: pa.Table, partition: str) -> dict[int, str]:
+    """The days of rows in the driver: date_key → the fact's partition value."""
+    return dict(zip(rows.column("date_key").to_pylist(), rows.column(partition).to_pylist(), strict=True))
+
+
+def _days_left(spark: SparkSession, settings: Settings, fact: IncrementalFact, months: list[str], rows: DataFrame,
+               arrived: pa.Table | None) -> dict[int, str]:
+    """The days the fact's rows with the keys about to be MERGEd sit on, in `months`, before the MERGE: a record
+    sent again with its date corrected within its month leaves that day, which changes too (one that changed month
+    is in the months silver recorded it left, `_moved_from`). Read by the driver from those months' files when the
+    rows are there (`arrived`), by a Spark join otherwise."""
+    path, columns = gold_path(settings, fact.name), [*fact.key, "date_key", fact.partition]
+    if arrived is None:
+        held = lake.read(spark, path).where(F.col(fact.partition).isin(months)) \
+            .join(F.broadcast(rows.select(*fact.key)), list(fact.key), "left_semi")
+        return dict(held.select("date_key", fact.partition).distinct().collect())
+    held = small_commits.read_partitions(path, columns, fact.partition, months)
+    return _days(held.join(arrived.select(list(fact.key)), list(fact.key), join_type="left semi"), fact.partition)
 
 
 def unresolved_path(settings: Settings, fact: IncrementalFact) -> str:

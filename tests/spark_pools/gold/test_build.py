@@ -1,15 +1,17 @@
 """Gold's incremental steps: the daily sales mart refreshed day by day (equal to a full recompute, only the changed
 days rewritten), the monthly sums behind stock performance and RFM recomputed only in the months that changed, the
 order lines and feedback facts re-derived only for the documents a load changed, and a fact MERGE moving a record
-whose date changed month. Gold built before any stock count."""
+whose date changed month or day. Gold built before any stock count."""
 
 from __future__ import annotations
 
 import json
 import re
 import shutil
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import reduce
 from pathlib import Path
 
 import pytest
@@ -130,36 +132,73 @@ def test_a_mart_not_built_from_the_version_the_run_started_from_is_rebuilt_whole
     assert "predicate" not in lake.last_commit(spark, gold_path(settings, "mart_sales_daily"))[1]["operationParameters"]
 
 
-def test_a_fact_merge_moves_a_record_silver_moved_to_another_month(spark: SparkSession, tmp_path: Path) -> None:
-    """Silver names the month a record left (`_ops/silver_moves`); the MERGE covers it, and the daily marts are
-    rebuilt whole since the day the record left changed too."""
-    settings = load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
-    silver = silver_path(settings, MOVEMENTS.entity.name)
-    schema = ("movement_id string, store_code string, sku string, movement_ts timestamp, movement_type string, "
-              "quantity int, reference string, movement_month string, _load_id string")
+MOVEMENT_SCHEMA = ("movement_id string, store_code string, sku string, movement_ts timestamp, movement_type string, "
+                   "quantity int, reference string, movement_month string, _load_id string")
 
-    def movement(identifier: str, ts: str, load: str) -> DataFrame:
-        return spark.createDataFrame([(identifier, "S1", "P1", None, "RECEIPT", 5, None, ts[:7], load)], schema) \
-            .withColumn("movement_ts", F.to_timestamp(F.lit(ts)))
+
+def _moving(spark: SparkSession, tmp_path: Path) -> tuple[Settings, Callable[[list[str], set[str], bool], FactChange],
+                                                          Callable[[str, str, str], DataFrame]]:
+    """The movements fact over a silver table written by hand: its settings, a MERGE of loads into it (with the
+    months silver says records left, full or not), and a silver row (id, time, load)."""
+    settings = load_settings("local").with_lake(tmp_path / "lake", tmp_path / "landing")
+    dims = {"dim_store": spark.createDataFrame([(7, "S1")], "store_key bigint, store_code string"),
+            "dim_product": spark.createDataFrame([(8, "P1")], "product_key bigint, sku string")}
+    for name, frame in dims.items():  # the gold dimensions: `dims` are their reads, as in a run
+        lake.write(frame, gold_path(settings, name), "overwrite")
 
     def merge(loads: list[str], moved_from: set[str], full: bool) -> FactChange:
         return _incremental_fact(spark, settings, MOVEMENTS, dims, None, loads, moved_from, full,
                                  Metrics("gold", MOVEMENTS.name))
 
-    dims = {"dim_store": spark.createDataFrame([(7, "S1")], "store_key bigint, store_code string"),
-            "dim_product": spark.createDataFrame([(8, "P1")], "product_key bigint, sku string")}
-    for name, frame in dims.items():  # the gold dimensions: `dims` are their reads, as in a run
-        lake.write(frame, gold_path(settings, name), "overwrite")
+    def movement(identifier: str, ts: str, load: str) -> DataFrame:
+        return spark.createDataFrame([(identifier, "S1", "P1", None, "RECEIPT", 5, None, ts[:7], load)],
+                                     MOVEMENT_SCHEMA).withColumn("movement_ts", F.to_timestamp(F.lit(ts)))
+
+    return settings, merge, movement
+
+
+def _facts(spark: SparkSession, settings: Settings) -> list[tuple]:
+    fact = lake.read(spark, gold_path(settings, MOVEMENTS.name))
+    return sorted(fact.select("movement_id", "date_key", "movement_month").collect())
+
+
+def test_a_fact_merge_moves_a_record_silver_moved_to_another_month(spark: SparkSession, tmp_path: Path) -> None:
+    """Silver names the month a record left (`_ops/silver_moves`); the MERGE covers it, and the daily marts are
+    rebuilt whole since the day the record left changed too."""
+    settings, merge, movement = _moving(spark, tmp_path)
+    silver = silver_path(settings, MOVEMENTS.entity.name)
     lake.write(movement("M1", "2026-01-31 22:00:00", "L1").unionByName(movement("M2", "2026-01-31 23:00:00", "L1")),
                silver, "overwrite", MOVEMENTS.partition)
     merge(["L1"], set(), True)
     lake.write(movement("M1", "2026-02-01 09:00:00", "L2"), silver, "overwrite", MOVEMENTS.partition,
                replaceWhere="movement_id = 'M1'")  # silver moved M1: its date was corrected
     change = merge(["L2"], {"2026-01"}, False)
-    fact = lake.read(spark, gold_path(settings, MOVEMENTS.name))
-    assert sorted(fact.select("movement_id", "date_key", "movement_month").collect()) == [
-        ("M1", 20260201, "2026-02"), ("M2", 20260131, "2026-01")]
+    assert _facts(spark, settings) == [("M1", 20260201, "2026-02"), ("M2", 20260131, "2026-01")]
     assert change.moved_from == {"2026-01"} and change.months == {"2026-01", "2026-02"}
+
+
+@pytest.mark.parametrize("driver_rows", [small_commits.DRIVER_ROWS, 0], ids=["driver", "spark"])
+def test_the_day_a_record_left_within_its_month_changed_too(spark: SparkSession, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch, driver_rows: int) -> None:
+    """A record sent again with its date corrected within its month stays in its partition, but leaves a day whose
+    daily sales a mart must recompute: the change names that day as well as the day it moved to."""
+    monkeypatch.setattr(small_commits, "DRIVER_ROWS", driver_rows)  # the rows MERGEd from the driver, or by Spark
+    settings, merge, movement = _moving(spark, tmp_path)
+    silver = silver_path(settings, MOVEMENTS.entity.name)
+    lake.write(reduce(DataFrame.unionByName, [movement("M1", "2026-01-29 22:00:00", "L1"),
+                                              movement("M2", "2026-01-31 23:00:00", "L1"),
+                                              movement("M3", "2026-01-28 10:00:00", "L1")]),
+               silver, "overwrite", MOVEMENTS.partition)
+    merge(["L1"], set(), True)
+    lake.write(movement("M1", "2026-01-30 09:00:00", "L2").unionByName(movement("M4", "2026-01-27 08:00:00", "L2")),
+               silver, "append", MOVEMENTS.partition)
+    lake.write(lake.read(spark, silver).where("NOT (movement_id = 'M1' AND _load_id = 'L1')"), silver, "overwrite",
+               MOVEMENTS.partition)  # silver kept M1's latest version, whose date was corrected
+    change = merge(["L2"], set(), False)
+    assert _facts(spark, settings) == [("M1", 20260130, "2026-01"), ("M2", 20260131, "2026-01"),
+                                       ("M3", 20260128, "2026-01"), ("M4", 20260127, "2026-01")]
+    assert change.days == {20260129: "2026-01", 20260130: "2026-01", 20260127: "2026-01"}  # M3's day is not
+    assert not change.moved_from
 
 
 STOCK = {"fact_inventory_snapshot": "store_key bigint, product_key bigint, count_date date, on_hand_quantity int, "

@@ -24,7 +24,8 @@ from pipelines import catalog
 from retail.secrets import resolve
 from retail.settings import Settings
 from spark_pools import lake
-from spark_pools.gold.build import FACTS, SALES, STOCK_BY_MONTH, _unresolved, unresolved_path
+from spark_pools.gold.incremental_facts import FACTS, SALES, kept_unresolved, unresolved_path
+from spark_pools.gold.mart_updates import STOCK_BY_MONTH
 from spark_pools.gold.star import UNKNOWN, with_unknown_code
 from tests.pipelines.sources import oracle
 from tests.spark_pools.scenario import GOLD, Scenario, checksums, tables, versions
@@ -179,7 +180,7 @@ def test_late_arriving_product_resolves_on_the_next_run(scenario: Scenario) -> N
 
 
 def test_each_fact_keeps_its_unresolved_rows_beside_it(scenario: Scenario) -> None:
-    """gold/_unresolved/<fact> holds exactly the fact's rows on an unknown member with a code, kept from the fact's
+    """gold/kept_unresolved/<fact> holds exactly the fact's rows on an unknown member with a code, kept from the fact's
     current version: after a full load (lake FULL) and after MERGEs (lake INC, which the late product's rows left)."""
     spark = scenario.spark
     for settings in (scenario.inc, scenario.full):
@@ -189,9 +190,9 @@ def test_each_fact_keeps_its_unresolved_rows_beside_it(scenario: Scenario) -> No
             expected = with_unknown_code(lake.read(spark, path), fact.keys_to_resolve) \
                 .select(*fact.unresolved_columns)
             assert kept.exceptAll(expected).isEmpty() and expected.exceptAll(kept).isEmpty(), fact.name
-            assert _unresolved(spark, settings, fact, lake.version(spark, path)) is not None
+            assert kept_unresolved(spark, settings, fact, lake.version(spark, path)) is not None
             # Kept from another version of the fact (a run failed between the commits): the fact is scanned instead.
-            assert _unresolved(spark, settings, fact, lake.version(spark, path) - 1) is None
+            assert kept_unresolved(spark, settings, fact, lake.version(spark, path) - 1) is None
     sales = lake.read(spark, unresolved_path(scenario.inc, SALES))
     assert sales.where(F.col("sku") == "P99999").count() > 0
     assert sales.where(F.col("sku") == scenario.late_sku).count() == 0

@@ -42,7 +42,7 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalBroker]:
 
 @pytest.fixture(scope="session")
 def medallion(tmp_path_factory: pytest.TempPathFactory):  # -> tests.spark_pools.scenario.Scenario
-    """The medallion scenario (four Spark loads into two tiny lakes), built once: the medallion tests check it,
+    """The medallion scenario (five Spark loads into three tiny lakes), built once: the medallion tests check it,
     the warehouse tests serve its gold."""
     from tests.spark_pools.scenario import build_scenario  # Spark is imported only by tests that need it
 

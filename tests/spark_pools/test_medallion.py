@@ -3,7 +3,8 @@
 One scenario (tests/spark_pools/scenario.py), built once per session: lake INC loads everything up to day L in
 a full run, then day L+1 incrementally, then day L+1 again; lake INC_SPARK is INC after day L, then day L+1 with
 every MERGE and rewrite through Spark; lake FULL loads everything up to day L+1 in one full run. Day L is the
-first sale of a product whose master data arrives on day L+1 (a late-arriving dimension).
+first sale of a product whose master data arrives on day L+1 (a late-arriving dimension), and a till sends a sale
+of day L-1 again on day L+1 with its time corrected to the day before.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hmac
 import json
 import os
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -203,6 +204,18 @@ def test_running_the_same_load_twice_changes_nothing(scenario: Scenario) -> None
     assert all(m.rows_read == 0 for m in scenario.runs[2].metrics)
     # Nothing new in: not one silver or gold table gets a new commit (gold skips tables whose inputs are unchanged).
     assert versions(scenario.spark, scenario.inc) == scenario.versions_before_rerun
+
+
+def test_a_sale_sent_again_with_its_date_corrected_moves_to_that_day(scenario: Scenario) -> None:
+    """Silver keeps the later version, and gold's fact moves the sale to the corrected day, whether both versions
+    came in one load (FULL) or the correction came in the next (INC, INC_SPARK; their daily sales mart then
+    recomputes both days, as the comparison with FULL below checks)."""
+    day = scenario.day_l - timedelta(days=2)
+    for settings in (scenario.inc, scenario.inc_spark, scenario.full):
+        line = _read(scenario, settings, "silver", "sales_lines").where(F.col("sales_line_id") == scenario.corrected)
+        assert [r.sale_ts.date() for r in line.select("sale_ts").collect()] == [day]
+        fact = _read(scenario, settings, "gold", "fact_sales").where(F.col("sales_line_id") == scenario.corrected)
+        assert [r.date_key for r in fact.select("date_key").collect()] == [int(f"{day:%Y%m%d}")]
 
 
 @pytest.mark.parametrize("lake_name", ["inc", "inc_spark"])

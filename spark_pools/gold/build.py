@@ -94,6 +94,7 @@ def _period(spark: SparkSession, settings: Settings) -> tuple[date, date]:
 
 
 def _dimensions(spark: SparkSession, settings: Settings, full: bool, results: list[Metrics]) -> dict[str, DataFrame]:
+    """Rebuild the dimensions whose silver changed (metrics into `results`); each one as the facts read it."""
     tables: derived.Derived = {
         "dim_store": (star.dim_store(derived.read_silver(spark, settings, "stores")), ("silver/stores",)),
         "dim_supplier": (star.dim_supplier(derived.read_silver(spark, settings, "suppliers")), ("silver/suppliers",)),
@@ -139,6 +140,7 @@ def _moved_from(settings: Settings, pending: dict[str, list[str]]) -> dict[str, 
 
 
 def _mark(spark: SparkSession, settings: Settings, processed: dict[str, list[str]], full: bool) -> None:
+    """Record the silver loads gold took in (`_ops/gold_loads`): the next run's `_pending` leaves them out."""
     rows = [{"entity": entity, "_load_id": load} for entity, loads in processed.items() for load in loads]
     small_commits.write_rows(spark, lake.table_path(settings, "_ops", GOLD_LOADS), PROCESSED_SCHEMA, rows,
                              "overwrite" if full else "append")

@@ -24,12 +24,15 @@ def gold_path(settings: Settings, name: str) -> str:
 
 def write(frame: DataFrame, settings: Settings, name: str, partition: str | None = None,
           inputs: str | None = None, stats: tuple[str, ...] = ()) -> None:
+    """Overwrite a gold table through Spark: Delta statistics on its Z-order columns and `stats` only, and what it
+    was built from (`inputs`) kept with the commit."""
     options = {"overwriteSchema": "true"} | ({"userMetadata": inputs} if inputs is not None else {})
     lake.write(frame, gold_path(settings, name), "overwrite", partition, (*zorder_columns("gold", name), *stats),
                **options)
 
 
 def read_silver(spark: SparkSession, settings: Settings, name: str) -> DataFrame:
+    """A silver entity, as gold reads it."""
     return lake.read(spark, silver_path(settings, name))
 
 
@@ -38,11 +41,13 @@ Derived = dict[str, tuple[DataFrame, tuple[str, ...]]]  # table -> (its content,
 
 def rebuild_all(spark: SparkSession, settings: Settings, full: bool, tables: Derived,
                 **values: object) -> list[Metrics]:
+    """`rebuild` each of `tables` (name -> its content and the tables it reads), side by side."""
     return run_all(rebuild_tasks(spark, settings, full, tables, **values), settings.spark.parallel_jobs)
 
 
 def rebuild_tasks(spark: SparkSession, settings: Settings, full: bool, tables: Derived,
                   **values: object) -> list[Callable[[], Metrics]]:
+    """What `rebuild_all` runs, as tasks a caller can run beside its own."""
     def one(name: str, frame: DataFrame, reads: tuple[str, ...]) -> Metrics:
         return rebuild(settings, name, frame, inputs(spark, settings, reads, **values), full)
 

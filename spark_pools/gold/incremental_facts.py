@@ -93,6 +93,9 @@ def days_covered(spark: SparkSession, settings: Settings, fact: IncrementalFact)
 def merge_loads(spark: SparkSession, settings: Settings, fact: IncrementalFact, dims: dict[str, DataFrame],
                 history: DataFrame, loads: list[str], moved_from: set[str], full: bool,
                 metrics: Metrics) -> FactChange:
+    """MERGE into the fact the rows of the silver `loads` and the rows on an unknown member whose code is now
+    known, in the months they fall in and those `moved_from` (records silver moved to another month); a full run
+    or a first build writes it whole from silver. Counts go to `metrics`; what changed is returned."""
     from delta.tables import DeltaTable
 
     path = gold_path(settings, fact.name)
@@ -168,6 +171,7 @@ def _days_left(spark: SparkSession, settings: Settings, fact: IncrementalFact, m
 
 
 def unresolved_path(settings: Settings, fact: IncrementalFact) -> str:
+    """Where the fact's rows on an unknown member with a code are kept (UNRESOLVED)."""
     return gold_path(settings, f"{UNRESOLVED}/{fact.name}")
 
 

@@ -242,10 +242,16 @@ def merge_small(path: str, frame: DataFrame, rows: int, condition: str, update_i
     `partition` `values` the condition names) at most DRIVER_MERGE_ROWS; False, with nothing written, when Spark's
     MERGE must do it."""
     target = table(path)
-    if rows > DRIVER_ROWS or _touched(target, partition, values) > DRIVER_MERGE_ROWS:
+    if not merges_from_driver(target, rows, partition, values):
         return False
     merge_rows(target, frame_for(target, frame), condition, update_if, user_metadata)
     return True
+
+
+def merges_from_driver(target: DeltaTable, rows: int, partition: str | None = None, values: Sequence[str] = ()) -> bool:
+    """Whether a MERGE of `rows` rows into the table (its `partition` `values`) is made from the driver: at most
+    DRIVER_ROWS rows, into at most DRIVER_MERGE_ROWS of the table."""
+    return rows <= DRIVER_ROWS and _touched(target, partition, values) <= DRIVER_MERGE_ROWS
 
 
 def merge_rows(target: DeltaTable, source: pa.Table, condition: str, update_if: str | None = None,

@@ -130,8 +130,8 @@ def merge_loads(spark: SparkSession, settings: Settings, fact: IncrementalFact, 
         days = _days(arrived, fact.partition) if arrived is not None \
             else dict(rows.select("date_key", fact.partition).distinct().collect())
         months = sorted(set(days.values()) | moved_from)  # the months moved records leave, to MERGE them there
-        if arrived is not None and small_commits.touched_rows(path, fact.partition, months) \
-                > small_commits.DRIVER_MERGE_ROWS:
+        if arrived is not None and not small_commits.merges_from_driver(target, arrived.num_rows, fact.partition,
+                                                                        months):
             arrived = None
         if fact.entity.records_can_move:
             days |= _days_left(spark, settings, fact, months, rows, arrived)

@@ -181,7 +181,7 @@ def test_late_arriving_product_resolves_on_the_next_run(scenario: Scenario) -> N
 
 
 def test_each_fact_keeps_its_unresolved_rows_beside_it(scenario: Scenario) -> None:
-    """gold/kept_unresolved/<fact> holds exactly the fact's rows on an unknown member with a code, kept from the fact's
+    """gold/_unresolved/<fact> holds exactly the fact's rows on an unknown member with a code, kept from the fact's
     current version: after a full load (lake FULL) and after MERGEs (lake INC, which the late product's rows left)."""
     spark = scenario.spark
     for settings in (scenario.inc, scenario.full):

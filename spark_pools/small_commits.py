@@ -37,6 +37,10 @@ DRIVER_ROWS = 200_000
 # MERGE runs in Spark. 50 k sales lines (49 k new, 1 k updated) into a month of 1.6 M, warm, on 2 cores: 1.4-2.8 s
 # and one Spark job (collecting the source) from the driver, 3.8-10.6 s and 19 jobs through Spark.
 DRIVER_MERGE_ROWS = 5_000_000
+# The most keys of a table the driver reads to find the records a load moved from another month (silver's
+# `_moved_from`): the sales line ids of the four months before the bench's incremental day, 6.1 M, take 0.65 s and
+# some 200 MB there, against 3-4 s of Spark jobs; beyond it, Spark reads them.
+DRIVER_KEYS = 20_000_000
 # The most text (bytes of landed files) whose parsed rows bronze appends from the driver (`append_small`): about
 # DRIVER_ROWS lines of the till files (some 110 bytes a line).
 DRIVER_TEXT_BYTES = 24 * 2**20
@@ -235,16 +239,17 @@ def _touched(target: DeltaTable, partition: str | None, values: Sequence[str]) -
 
 
 def merge_small(path: str, frame: DataFrame, rows: int, condition: str, update_if: str | None = None,
-                partition: str | None = None, values: Sequence[str] = (), user_metadata: str | None = None) -> bool:
-    """MERGE a Spark frame of `rows` rows (brought to the driver through Arrow) into a table by `condition` between
-    `t` (the table) and `s` (the frame): matched rows are updated (those meeting `update_if`), the others inserted;
-    the commit carries `user_metadata` if given. Only when the frame holds at most DRIVER_ROWS and the table (its
-    `partition` `values` the condition names) at most DRIVER_MERGE_ROWS; False, with nothing written, when Spark's
-    MERGE must do it."""
+                partition: str | None = None, values: Sequence[str] = (), user_metadata: str | None = None,
+                arrived: pa.Table | None = None) -> bool:
+    """MERGE a Spark frame of `rows` rows (brought to the driver through Arrow, unless `arrived` holds them there
+    already, `frame_for`) into a table by `condition` between `t` (the table) and `s` (the frame): matched rows are
+    updated (those meeting `update_if`), the others inserted; the commit carries `user_metadata` if given. Only when
+    the frame holds at most DRIVER_ROWS and the table (its `partition` `values` the condition names) at most
+    DRIVER_MERGE_ROWS; False, with nothing written, when Spark's MERGE must do it."""
     target = table(path)
     if not merges_from_driver(target, rows, partition, values):
         return False
-    merge_rows(target, frame_for(target, frame), condition, update_if, user_metadata)
+    merge_rows(target, frame_for(target, frame) if arrived is None else arrived, condition, update_if, user_metadata)
     return True
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import reduce
 
+import pyarrow as pa
 from py4j.protocol import Py4JJavaError
 from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import Column, DataFrame, Observation, SparkSession, Window
@@ -231,19 +232,41 @@ def _overwrite(kept: DataFrame, target: str, entity: Entity) -> None:
 def _merge_loads(spark: SparkSession, settings: Settings, kept: DataFrame, kept_rows: int, entity: Entity,
                  loads: list[str]) -> None:
     """MERGE the loads' kept rows into the entity, over the months they fall in and those they move records out of;
-    the latter are recorded first (`MOVES`), for gold: a re-run after a failure would find the records moved."""
+    the latter are recorded first (`MOVES`), for gold: a re-run after a failure would find the records moved.
+    Few rows are brought to the driver once (`_in_driver`): their months and the records they move are found
+    there, and the driver MERGEs the same rows."""
     target = silver_path(settings, entity.name)
-    months = [r[0] for r in kept.select(entity.partition).distinct().collect()] if entity.partition else []
-    moved_from = _moved_from(spark, kept, target, entity, months)
+    arrived = _in_driver(spark, target, kept, kept_rows, entity)
+    months = _months(kept, arrived, entity)
+    moved_from = _moved_from(spark, kept, arrived, target, entity, months)
     if moved_from:  # the table exists: moving needs an earlier run, whose `mark_processed` created it
         small_commits.write_rows(spark, lake.table_path(settings, "_ops", MOVES), MOVES_SCHEMA, [
             {"entity": entity.name, "_load_id": load, "month": month} for load in loads for month in moved_from])
-    _merge(spark, kept, kept_rows, target, entity, months + moved_from)
+    _merge(spark, kept, arrived, kept_rows, target, entity, months + moved_from)
 
 
-def _merge(spark: SparkSession, kept: DataFrame, kept_rows: int, target: str, entity: Entity,
-           months: list[str]) -> None:
-    """MERGE the kept rows into the entity; a partitioned entity's condition names `months`, the only ones touched.
+def _in_driver(spark: SparkSession, target: str, kept: DataFrame, kept_rows: int, entity: Entity) -> pa.Table | None:
+    """The kept rows as rows of the entity, in the driver, when they are few (`small_commits.DRIVER_ROWS`) and
+    MERGEd as they are (an SCD2 entity MERGEs versions derived from them and its history): brought over once for
+    their months, the records they move and the MERGE, instead of a Spark query for each."""
+    if entity.history != "upsert" or kept_rows > small_commits.DRIVER_ROWS or not lake.exists(spark, target):
+        return None
+    return small_commits.frame_for(small_commits.table(target), kept)
+
+
+def _months(kept: DataFrame, arrived: pa.Table | None, entity: Entity) -> list[str]:
+    """The monthly partitions the kept rows fall in (none for an entity not partitioned)."""
+    if not entity.partition:
+        return []
+    if arrived is not None:
+        return list(set(arrived.column(entity.partition).to_pylist()))
+    return [r[0] for r in kept.select(entity.partition).distinct().collect()]
+
+
+def _merge(spark: SparkSession, kept: DataFrame, arrived: pa.Table | None, kept_rows: int, target: str,
+           entity: Entity, months: list[str]) -> None:
+    """MERGE the kept rows (`arrived`: already in the driver) into the entity; a partitioned entity's condition
+    names `months`, the only ones touched.
 
     A MERGE of few rows into a small table (its touched part) is made from the driver with delta-rs
     (`small_commits.merge_small`): a Spark MERGE is a dozen jobs of fixed cost, and a day's run makes one per entity."""
@@ -266,19 +289,31 @@ def _merge(spark: SparkSession, kept: DataFrame, kept_rows: int, target: str, en
     if entity.partition:
         listed = ", ".join(f"'{m}'" for m in months) or "NULL"
         condition += f" AND t.{entity.partition} IN ({listed})"  # prunes MERGE to the months this load touches
-    if small_commits.merge_small(target, source, kept_rows, condition, update_if, entity.partition, months):
+    if small_commits.merge_small(target, source, kept_rows, condition, update_if, entity.partition, months,
+                                 arrived=arrived):
         return
     (DeltaTable.forPath(spark, target).alias("t").merge(source.alias("s"), condition)
      .whenMatchedUpdateAll(condition=update_if).whenNotMatchedInsertAll().execute())
 
 
-def _moved_from(spark: SparkSession, kept: DataFrame, target: str, entity: Entity, months: list[str]) -> list[str]:
+def _moved_from(spark: SparkSession, kept: DataFrame, arrived: pa.Table | None, target: str, entity: Entity,
+                months: list[str]) -> list[str]:
     """The months outside `months` (those of the incoming rows) holding one of their keys: records sent again with
     their date moved to another month. A MERGE naming only `months` would insert them a second time; naming these
     too moves them (Delta writes an updated row to its new partition). Few or none, but finding them reads the key
-    of every other month; the incoming keys (one day's) are broadcast."""
+    of every other month: in the driver, with delta-rs, when the kept rows are there and those keys are at most
+    `small_commits.DRIVER_KEYS`; otherwise by Spark, the incoming keys (one day's) broadcast."""
     if not entity.records_can_move or not lake.exists(spark, target):
         return []
+    keys = list(entity.key)
+    if arrived is not None:
+        others = sorted(small_commits.partition_values(target, entity.partition) - {*months, None})
+        if not others:
+            return []
+        if small_commits.touched_rows(target, entity.partition, others) <= small_commits.DRIVER_KEYS:
+            held = small_commits.read_partitions(target, [*keys, entity.partition], entity.partition, others)
+            found = held.join(arrived.select(keys), keys, join_type="left semi")
+            return sorted(set(found.column(entity.partition).to_pylist()))
     elsewhere = lake.read(spark, target).where(~F.col(entity.partition).isin(months)) \
-        .join(F.broadcast(kept.select(*entity.key)), list(entity.key), "left_semi")
+        .join(F.broadcast(kept.select(*keys)), keys, "left_semi")
     return [r[0] for r in elsewhere.select(entity.partition).distinct().collect()]

@@ -99,13 +99,18 @@ def test_an_incremental_load_that_keeps_no_row_is_still_accounted_for(settings: 
         assert all('"quantity":"0"' in r._original and r._delivery_date == date(2026, 1, 5) for r in rows)
 
 
-@pytest.mark.parametrize("merged_by", ["driver", "spark"])
-def test_a_line_sent_again_with_its_sale_moved_to_another_month_moves(settings: Settings, merged_by: str,
+@pytest.mark.parametrize("limits", [{}, {"DRIVER_KEYS": 0}, {"DRIVER_ROWS": 0}],
+                         ids=["driver", "keys-read-by-spark", "spark"])
+def test_a_line_sent_again_with_its_sale_moved_to_another_month_moves(settings: Settings, limits: dict[str, int],
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Incremental equals full: the MERGE also covers the month the line sat in, instead of inserting it twice;
-    whether made from the driver (a small table) or by Spark."""
-    if merged_by == "spark":
-        monkeypatch.setattr(small_commits, "DRIVER_ROWS", 0)
+    whether the month it left is found and the MERGE made from the driver (a small table), the month found by
+    Spark (too many keys for the driver), or both by Spark (too many rows)."""
+    for limit, value in limits.items():
+        monkeypatch.setattr(small_commits, limit, value)
+    read_partitions, driver_reads = small_commits.read_partitions, []
+    monkeypatch.setattr(small_commits, "read_partitions",
+                        lambda *args: driver_reads.append(args[3]) or read_partitions(*args))
     spark = get_spark(settings)
     _bronze_pos(spark, settings, [catalog.CURRENCY, catalog.CURRENCY])
     build(spark, settings, SALES_LINES, ["L1"], True, Metrics("silver", "sales_lines"))
@@ -117,6 +122,7 @@ def test_a_line_sent_again_with_its_sale_moved_to_another_month_moves(settings: 
     assert (metrics.rows_read, metrics.rows_written) == (1, 1)
     moves = lake.read(spark, lake.table_path(settings, "_ops", MOVES)).collect()
     assert [(m.entity, m._load_id, m.month) for m in moves] == [("sales_lines", "L2", "2026-01")]  # for gold
+    assert driver_reads == ([] if limits else [["2026-01"]])  # the other month's keys, read by the driver
 
 
 @pytest.mark.timeout(180)

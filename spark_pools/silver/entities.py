@@ -284,10 +284,12 @@ RECEIPTS = Entity(
                 "a delivery brings 0 to 100,000 units of a line")),
 )
 
-# Master data first: facts check their codes against it. Entities of one level are built concurrently.
-LEVELS: tuple[tuple[Entity, ...], ...] = (
-    (STORES, SUPPLIERS, PRODUCTS, CUSTOMERS),
-    (SALES_LINES, INVENTORY_COUNTS, INVENTORY_MOVEMENTS, FEEDBACK, PURCHASE_ORDERS, PURCHASE_ORDER_LINES, RECEIPTS),
-)
-ENTITIES: tuple[Entity, ...] = tuple(e for level in LEVELS for e in level)
+# Every entity, the largest first: entities of one level are built concurrently, in this order.
+ENTITIES: tuple[Entity, ...] = (SALES_LINES, INVENTORY_COUNTS, INVENTORY_MOVEMENTS, FEEDBACK, PURCHASE_ORDER_LINES,
+                                PURCHASE_ORDERS, RECEIPTS, CUSTOMERS, PRODUCTS, SUPPLIERS, STORES)
+_CHECKED = {master for entity in ENTITIES for master in entity.codes.values()}
+# The master data other entities check their codes against is built first, so a code delivered in the same load is
+# known; everything else (facts, and the master data nothing checks against: customers, suppliers) after it.
+LEVELS: tuple[tuple[Entity, ...], ...] = (tuple(e for e in ENTITIES if e.name in _CHECKED),
+                                          tuple(e for e in ENTITIES if e.name not in _CHECKED))
 BY_NAME = {e.name: e for e in ENTITIES}

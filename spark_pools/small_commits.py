@@ -174,6 +174,15 @@ def read_partitions(path: str, columns: Sequence[str], partition: str, values: S
     return pruned.to_table(columns=list(columns))
 
 
+def rows_with_keys(path: str, keys: pa.Table, columns: Sequence[str], partition: str,
+                   values: Sequence[str]) -> pa.Table:
+    """The rows of a table's `partition` `values` whose key (the columns of `keys`) is among the rows of `keys`,
+    with those columns and `columns`: where rows about to be MERGEd sit now, read in the driver."""
+    names = keys.column_names
+    held = read_partitions(path, list(dict.fromkeys((*names, *columns))), partition, values)
+    return held.join(keys, names, join_type="left semi")
+
+
 def rows_among(rows: pa.Table, column: str, values: Sequence[str]) -> pa.Table:
     """The rows whose text `column` holds one of `values` (none when there are none)."""
     return rows.filter(pc.is_in(rows[column], pa.array(values, pa.string())))

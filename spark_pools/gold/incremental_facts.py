@@ -161,13 +161,14 @@ def _days_left(spark: SparkSession, settings: Settings, fact: IncrementalFact, m
     sent again with its date corrected within its month leaves that day, which changes too (one that changed month
     is in the months silver recorded it left, `_moved_from`). Read by the driver from those months' files when the
     rows are there (`arrived`), by a Spark join otherwise."""
-    path, columns = gold_path(settings, fact.name), [*fact.key, "date_key", fact.partition]
+    path = gold_path(settings, fact.name)
     if arrived is None:
         held = lake.read(spark, path).where(F.col(fact.partition).isin(months)) \
             .join(F.broadcast(rows.select(*fact.key)), list(fact.key), "left_semi")
         return dict(held.select("date_key", fact.partition).distinct().collect())
-    held = small_commits.read_partitions(path, columns, fact.partition, months)
-    return _days(held.join(arrived.select(list(fact.key)), list(fact.key), join_type="left semi"), fact.partition)
+    held = small_commits.rows_with_keys(path, arrived.select(list(fact.key)), ["date_key", fact.partition],
+                                        fact.partition, months)
+    return _days(held, fact.partition)
 
 
 def unresolved_path(settings: Settings, fact: IncrementalFact) -> str:

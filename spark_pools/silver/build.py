@@ -311,8 +311,8 @@ def _moved_from(spark: SparkSession, kept: DataFrame, arrived: pa.Table | None, 
         if not others:
             return []
         if small_commits.touched_rows(target, entity.partition, others) <= small_commits.DRIVER_KEYS:
-            held = small_commits.read_partitions(target, [*keys, entity.partition], entity.partition, others)
-            found = held.join(arrived.select(keys), keys, join_type="left semi")
+            found = small_commits.rows_with_keys(target, arrived.select(keys), [entity.partition], entity.partition,
+                                                 others)
             return sorted(set(found.column(entity.partition).to_pylist()))
     elsewhere = lake.read(spark, target).where(~F.col(entity.partition).isin(months)) \
         .join(F.broadcast(kept.select(*keys)), keys, "left_semi")
